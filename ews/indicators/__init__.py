@@ -1,0 +1,1 @@
+"""Indicators: import dependence and concentration, trade-flow and price anomalies."""

@@ -1,0 +1,1 @@
+"""What people read: the board, and later briefs and reports."""

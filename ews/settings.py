@@ -1,0 +1,92 @@
+"""The one validated settings module: every knob is an ``EWS_*`` environment variable.
+
+Each field says why it exists. Settings are read once per process through :func:`get_settings`;
+tests build their own :class:`Settings` and hand it to the code under test.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "ews"
+
+
+def _default_store() -> str:
+    # The embedded default needs no server: a DuckDB file in the user's data directory.
+    return str(Path(platformdirs.user_data_dir(APP_NAME)) / "ews.duckdb")
+
+
+class Settings(BaseSettings):
+    """Node settings, validated on load."""
+
+    model_config = SettingsConfigDict(env_prefix="EWS_", extra="ignore", frozen=True)
+
+    store: str = Field(
+        default_factory=_default_store,
+        description="Where the store lives: a DuckDB file path (embedded default) or ':memory:'. "
+        "One file holds everything so a node can be backed up by copying it.",
+    )
+    env: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="Deployment kind; production refuses unsafe defaults.",
+    )
+    shared_data: Path | None = Field(
+        default=None,
+        description="Folder of real reference data (prices, trade, news) used by the demo and "
+        "tests when present; unset means 'look for ../shared/data beside the project'.",
+    )
+    max_file_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Largest input file accepted by ingestion; bigger files are refused before "
+        "reading so a mistaken path cannot exhaust memory.",
+    )
+    progress: bool = Field(
+        default=True,
+        description="Show progress bars on long work (turned off automatically when not a TTY).",
+    )
+    node_id: str = Field(
+        default="local",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="This node's name in alerts and audit records shared with partners.",
+    )
+
+    @field_validator("store")
+    @classmethod
+    def _store_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("EWS_STORE must not be empty")
+        return value
+
+    @property
+    def store_is_memory(self) -> bool:
+        """True when the store is an in-memory database (tests, throwaway runs)."""
+        return self.store == ":memory:"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()
+
+
+def project_root() -> Path:
+    """The source checkout's root (where pyproject.toml lives)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def find_shared_data(settings: Settings | None = None) -> Path | None:
+    """The real reference data folder, or None when this machine has none."""
+    settings = settings or get_settings()
+    candidates = [settings.shared_data] if settings.shared_data else []
+    candidates += [Path.cwd().parent / "shared" / "data", project_root().parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate is not None and (candidate / "README.md").is_file():
+            return candidate
+    return None

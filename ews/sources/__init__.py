@@ -1,0 +1,1 @@
+"""Connectors: each source is a YAML description plus one small reader function."""

@@ -1,0 +1,1 @@
+"""The text stage: multilingual news and notices -> supply-disruption events with evidence."""

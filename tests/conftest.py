@@ -1,0 +1,49 @@
+"""Shared fixtures: the real data folder (skip when absent), fresh stores, the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ews.catalog import Catalog, load_catalog
+from ews.catalog.sync import sync_catalog
+from ews.settings import Settings, find_shared_data
+from ews.store import Store
+
+SHARED = find_shared_data(Settings())
+SKIP_NO_SHARED = "real data folder ../shared/data is not on this machine"
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the real data folder, or skip the test saying which one is missing."""
+    if SHARED is None:
+        pytest.skip(SKIP_NO_SHARED)
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"real data file {relative} is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+def store(tmp_path: Path, catalog: Catalog) -> Iterator[Store]:
+    st = Store(str(tmp_path / "ews.duckdb"))
+    sync_catalog(st, catalog)
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def pinksheet() -> Path:
+    return shared_file("prices/CMO-Historical-Data-Monthly.xlsx")
+
+
+@pytest.fixture
+def china_hs6() -> Path:
+    return shared_file("trade/china-exports-deep_dive_hs6_monthly.csv")

@@ -1,0 +1,93 @@
+"""End-to-end: the ``ews`` command on real data, through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ews.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    store = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("EWS_STORE", str(store))
+    monkeypatch.setenv("COLUMNS", "200")
+    from ews.settings import get_settings
+
+    get_settings.cache_clear()
+    yield store
+    get_settings.cache_clear()
+
+
+def test_demo_builds_a_board(env: Path, tmp_path: Path) -> None:
+    demo = tmp_path / "demo.duckdb"
+    result = runner.invoke(app, ["demo", "--store", str(demo)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "critical items" in out
+    assert "Urea" in out and "695.00 $/mt" not in out  # the board shows the latest month
+    assert "Not yet available" in out and "import dependence" in out
+    assert "→KR" in out
+    again = runner.invoke(app, ["demo", "--store", str(demo)])  # fresh each time
+    assert again.exit_code == 0 and "already ingested" not in again.output
+
+
+def test_ingest_real_files_then_board(env: Path, pinksheet: Path, china_hs6: Path) -> None:
+    result = runner.invoke(app, ["ingest", "prices", str(pinksheet)])
+    assert result.exit_code == 0, result.output
+    assert "new" in result.output
+    result = runner.invoke(app, ["ingest", "trade", str(china_hs6)])
+    assert result.exit_code == 0 and "6,442 new" in result.output
+    result = runner.invoke(app, ["ingest", "trade", str(china_hs6)])
+    assert "already ingested" in result.output
+    board = runner.invoke(app, ["board"])
+    assert board.exit_code == 0
+    assert "Urea" in board.output and "Nickel" in board.output
+    info = runner.invoke(app, ["info"])
+    assert "trade_observations" in info.output and "6,442" in info.output
+    audit = runner.invoke(app, ["audit", "verify"])
+    assert audit.exit_code == 0 and "intact: 2 records" in audit.output
+
+
+def test_bad_input_is_one_line_and_exit_2(env: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period_dt,partner_name,hs6,val,qty,uv\n2017-01-01,Japan,250410,-1,1,1\n")
+    result = runner.invoke(app, ["ingest", "trade", str(bad)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert f"{bad}:2: field 'val': negative value -1" in lines[0]
+
+
+def test_missing_file_exit_2(env: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", "prices", str(tmp_path / "nope.xlsx")])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+@pytest.mark.parametrize(
+    "query", ["urea", "요소", "尿素", "urê", "ure", "ガリウム", "鎵", "dat hiem"]
+)
+def test_items_search_in_any_language(env: Path, query: str) -> None:
+    result = runner.invoke(app, ["items", query, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)
+
+
+def test_items_table_and_no_match(env: Path) -> None:
+    result = runner.invoke(app, ["items", "--lang", "vi"])
+    assert result.exit_code == 0 and "critical items" in result.output
+    assert runner.invoke(app, ["items", "zzzz-no-such-item"]).exit_code == 1
+    assert runner.invoke(app, ["items", "--lang", "xx"]).exit_code == 2
+
+
+def test_countries_and_sources(env: Path) -> None:
+    result = runner.invoke(app, ["countries", "Hàn Quốc"])
+    assert result.exit_code == 0 and "KR" in result.output
+    sources = runner.invoke(app, ["sources"])
+    assert "pinksheet" in sources.output and "comtrade" in sources.output
