@@ -357,11 +357,15 @@ def audit_verify(store: StoreOpt = None) -> None:
 
 def _register_stages() -> None:
     # Stages own their commands; the CLI module only mounts them.
+    from ews.federation.commands import register as register_federation
     from ews.indicators.commands import register as register_indicators
+    from ews.risk.commands import register as register_risk
     from ews.text.commands import register as register_text
 
     register_text(app, ingest_app)
     register_indicators(app)
+    register_risk(app)
+    register_federation(app)
 
 
 _register_stages()

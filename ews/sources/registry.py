@@ -108,4 +108,11 @@ def specs_of_kind(kind: str) -> list[SourceSpec]:
 
 
 def spec_path(spec: SourceSpec) -> Path:
-    return Path(str(resources.files("ews.sources.specs").joinpath(f"{spec.id}.yaml")))
+    """The YAML file describing ``spec`` (file names need not equal ids)."""
+    for entry in resources.files("ews.sources.specs").iterdir():
+        if (
+            entry.name.endswith(".yaml")
+            and yaml.safe_load(entry.read_text(encoding="utf-8")).get("id") == spec.id
+        ):
+            return Path(str(entry))
+    raise EwsError(f"no spec file for source {spec.id!r}")

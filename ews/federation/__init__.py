@@ -1,0 +1,1 @@
+"""Sharing alerts between partner nodes: identity, partners, feeds, delivery, audit."""

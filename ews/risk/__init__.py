@@ -1,0 +1,1 @@
+"""Risk: signals and structure combined into levels with hysteresis, and explained."""

@@ -1,0 +1,281 @@
+"""CLI commands of the risk stage: assess, alerts, explain, backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ews.alerts.records import LEVELS, Alert, level_rank
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store location (default: EWS_STORE or the user data dir)."),
+]
+
+LEVEL_STYLE = {
+    "normal": "green",
+    "attention": "cyan",
+    "caution": "yellow",
+    "alert": "bold red",
+    "serious": "bold white on red",
+}
+
+
+def latest_versions(alerts: list[Alert]) -> list[Alert]:
+    """The newest version of each alert id, newest first."""
+    latest: dict[str, Alert] = {}
+    for a in alerts:
+        if a.alert_id not in latest or a.version > latest[a.alert_id].version:
+            latest[a.alert_id] = a
+    return sorted(latest.values(), key=lambda a: (a.sent, a.alert_id), reverse=True)
+
+
+def board_json(alerts: list[Alert]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.alert_id,
+            "item": a.hs,
+            "item_name": a.item_name,
+            "country": a.supplier,
+            "importer": a.importer,
+            "level": a.level,
+            "updated": a.sent.isoformat(),
+            "version": a.version,
+            "msg_type": a.msg_type,
+            "headline": a.headline,
+            "tlp": a.tlp,
+        }
+        for a in alerts
+    ]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ews assess``, ``ews alerts``, ``ews explain`` and ``ews backtest``."""
+    from ews.cli import _open, err, handles_errors, out
+    from ews.errors import EwsError
+
+    def _date(text: str | None, what: str) -> dt.date | None:
+        if text is None:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise EwsError(f"{what}: not a date (YYYY-MM-DD): {text!r}") from None
+
+    @app.command("assess")
+    @handles_errors
+    def assess_cmd(
+        store: StoreOpt = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="Clock date (default today).")
+        ] = None,
+    ) -> None:
+        """Score every item x supplier (and watchlist) from the store's signals; raise alerts."""
+        from ews.risk.run import assess
+
+        with _open(store) as ctx:
+            result, signals = assess(ctx, as_of=_date(as_of, "--as-of"))
+            out.print(
+                f"signals: {signals.counts.get('events', 0)} from text, "
+                f"{signals.counts.get('anomalies', 0)} measured, {len(signals.problems)} refused"
+            )
+            for p in signals.problems[:20]:
+                err.print(f"refused signal {p.ref}: {p.reason}", highlight=False)
+            out.print(
+                f"{len(result.assessments)} level changes; {len(result.alerts)} alert versions"
+            )
+            _print_board(latest_versions(result.alerts), None, None, "attention")
+
+    def _print_board(
+        alerts: list[Alert], country: str | None, supplier: str | None, level: str
+    ) -> None:
+        table = Table(title="EWS alert board (newest first)")
+        for col in ("updated", "level", "item", "supplier", "view", "status", "id"):
+            table.add_column(col, overflow="fold")
+        for a in alerts:
+            table.add_row(
+                f"{a.sent:%Y-%m-%d}",
+                f"[{LEVEL_STYLE[a.level]}]{a.level}[/]",
+                f"{a.item_name} ({a.hs})",
+                a.supplier or "world",
+                a.importer or "global",
+                f"{a.msg_type} v{a.version}",
+                a.alert_id,
+            )
+        out.print(table)
+
+    @app.command("alerts")
+    @handles_errors
+    def alerts_cmd(
+        store: StoreOpt = None,
+        level: Annotated[str, typer.Option(help="Lowest level shown.")] = "attention",
+        country: Annotated[
+            str | None, typer.Option(help="Watching country: its watchlist alerts (e.g. KR).")
+        ] = None,
+        supplier: Annotated[str | None, typer.Option(help="Only risks from this supplier.")] = None,
+        include_cancelled: Annotated[bool, typer.Option(help="Show cancelled alerts too.")] = False,
+        fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    ) -> None:
+        """The alert board: the newest version of each alert, filtered."""
+        from ews.risk.persist import load_alerts
+
+        if level not in LEVELS:
+            raise EwsError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+        if fmt not in ("table", "json"):
+            raise EwsError(f"unknown format {fmt!r}; use table or json")
+        with _open(store) as ctx:
+            if country and ctx.catalog.country_code(country) is None:
+                raise EwsError(f"unknown country {country!r}")
+            want_c = ctx.catalog.country_code(country) if country else None
+            want_s = ctx.catalog.country_code(supplier) if supplier else None
+            rows = latest_versions(load_alerts(ctx.store))
+        rows = [
+            a
+            for a in rows
+            if (include_cancelled or a.msg_type != "Cancel")
+            and level_rank(a.level) >= LEVELS.index(level)
+            and (want_c is None or a.importer == want_c)
+            and (want_s is None or a.supplier == want_s)
+        ]
+        if fmt == "json":
+            sys.stdout.write(json.dumps(board_json(rows), ensure_ascii=False, indent=1) + "\n")
+            return
+        _print_board(rows, want_c, want_s, level)
+
+    @app.command("explain")
+    @handles_errors
+    def explain_cmd(
+        alert_id: Annotated[str, typer.Argument(help="Alert id from `ews alerts`.")],
+        store: StoreOpt = None,
+    ) -> None:
+        """Why an alert was raised: its versions, score, and each piece of evidence."""
+        from ews.risk.persist import load_alerts
+
+        with _open(store) as ctx:
+            versions = [a for a in load_alerts(ctx.store) if a.alert_id == alert_id]
+        if not versions:
+            raise EwsError(f"no alert {alert_id!r} in this store")
+        versions.sort(key=lambda a: a.version)
+        last = versions[-1]
+        out.print(f"[bold]{last.headline}[/]", highlight=False)
+        out.print(
+            f"id {last.alert_id} · TLP:{last.tlp} · onset {last.onset} · origin {last.origin_node}"
+        )
+        history = Table(title="versions")
+        for col in ("v", "sent", "type", "level", "score"):
+            history.add_column(col)
+        for a in versions:
+            history.add_row(
+                str(a.version), f"{a.sent:%Y-%m-%d}", a.msg_type, a.level, f"{a.score:.2f}"
+            )
+        out.print(history)
+        out.print(last.summary, highlight=False)
+        source = next((a for a in reversed(versions) if a.evidence), last)
+        for n, e in enumerate(source.evidence, 1):
+            out.print(
+                f"\n[bold]{n}. {e.kind}[/] (+{e.weight or 0:.2f}) {e.summary}", highlight=False
+            )
+            if e.text:
+                out.print(f"   “{e.text}” [{e.lang}]", highlight=False)
+            if e.link:
+                out.print(f"   {e.link}", highlight=False)
+
+    @app.command("backtest")
+    @handles_errors
+    def backtest_cmd(
+        store: StoreOpt = None,
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                help="Real data folder to load first (default ../shared/data if present)."
+            ),
+        ] = None,
+        until: Annotated[str | None, typer.Option(help="Clock at the end of the replay.")] = None,
+        since: Annotated[
+            str, typer.Option(help="First day replayed; earlier data still serves as baseline.")
+        ] = "2017-01-01",
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the episodes as JSON.")
+        ] = False,
+    ) -> None:
+        """Replay history with the clock set back; print lead times and false alarms."""
+        from ews.backtest.replay import evaluate, load_episodes
+        from ews.context import Context
+        from ews.risk.run import assess, prepare_backtest_store
+        from ews.settings import find_shared_data, get_settings
+
+        settings = get_settings()
+        folder = data or find_shared_data(settings)
+        target = store or str(Path(settings.store).expanduser().with_name("backtest.duckdb"))
+        with Context.open(settings, store=target) as ctx:
+            if folder is not None:
+                for note in prepare_backtest_store(ctx, folder):
+                    err.print(note, highlight=False)
+            result, signals = assess(
+                ctx, as_of=_date(until, "--until"), start=_date(since, "--since"), persist=True
+            )
+            episodes, alarms = evaluate(result, load_episodes(), ctx.catalog)
+        if as_json:
+            sys.stdout.write(json.dumps([e.as_json() for e in episodes], indent=1) + "\n")
+            return
+        table = Table(title="Backtest: known disruptions")
+        for col in (
+            "episode",
+            "item",
+            "country",
+            "announced",
+            "reference",
+            "attention",
+            "caution",
+            "alert",
+            "serious",
+            "peak",
+            "lead days",
+            "after easing",
+        ):
+            table.add_column(col, overflow="fold")
+        for e in episodes:
+            j = e.as_json()
+            table.add_row(
+                j["episode"],
+                j["item"],
+                (j["country"] or "") + (f" ({j['importer']} view)" if j["importer"] else ""),
+                j["announced"],
+                j["reference_date"],
+                j["first_attention"] or "–",
+                j["first_caution"] or "–",
+                j["first_alert"] or "–",
+                j["first_serious"] or "–",
+                j["peak_level"],
+                "–" if j["lead_days"] is None else str(j["lead_days"]),
+                (f"fell {j['level_fell_on']}" if j["level_fell_on"] else "did not fall")
+                if j["eased"]
+                else "",
+            )
+        out.print(table)
+        out.print(
+            f"signals: {signals.counts}; lead days = reference date - first day at caution "
+            "(positive means EWS warned before)",
+            highlight=False,
+        )
+        fa = Table(
+            title=f"Alert-level episodes matching no known disruption ({len(alarms)}), for review"
+        )
+        for col in ("unit", "from", "to", "peak", "score", "evidence"):
+            fa.add_column(col, overflow="fold")
+        for a in alarms:
+            fa.add_row(
+                a.unit.label(),
+                str(a.start),
+                str(a.end),
+                a.peak,
+                f"{a.peak_score:.2f}",
+                " | ".join(a.evidence[:2]),
+            )
+        out.print(fa)

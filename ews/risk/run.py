@@ -1,0 +1,105 @@
+"""Running the risk stage on a store: collect signals, replay to the clock, save.
+
+``assess`` (live) and ``backtest`` share :func:`collect_signals` and
+:func:`ews.risk.assess.replay`; only the clock and what is reported differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ews.context import Context
+from ews.risk.assess import ReplayResult, StructureBook, replay
+from ews.risk.config import RiskConfig, load_config, load_priors
+from ews.risk.inputs import anomaly_signals, event_signals
+from ews.risk.persist import save
+from ews.risk.signals import Signal, SignalProblem, screen
+
+
+@dataclass
+class SignalSet:
+    signals: list[Signal]
+    problems: list[SignalProblem]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def collect_signals(ctx: Context, config: RiskConfig, *, today: dt.date) -> SignalSet:
+    """Every signal the store supports, screened against ``today``."""
+    from ews.indicators.run import run_prices, run_trade
+
+    events = event_signals(ctx.store, ctx.catalog, config)
+    anomalies = [
+        d.anomalies[i]
+        for run in (run_trade(ctx.store), run_prices(ctx.store))
+        if run.report is not None
+        for d, i in run.report.anomalies()
+    ]
+    measured = anomaly_signals(anomalies, ctx.store, ctx.catalog, config)
+    ok, problems = screen([*events, *measured], ctx.catalog, today=today)
+    counts = {"events": len(events), "anomalies": len(measured), "refused": len(problems)}
+    return SignalSet(ok, problems, counts)
+
+
+def assess(
+    ctx: Context,
+    *,
+    as_of: dt.date | None = None,
+    start: dt.date | None = None,
+    persist: bool = True,
+) -> tuple[ReplayResult, SignalSet]:
+    """Replay every unit up to ``as_of`` (default: today by the context's clock) and save."""
+    config = load_config()
+    today = as_of or ctx.clock().date()
+    signals = collect_signals(ctx, config, today=today)
+    begin = start or min((s.known for s in signals.signals), default=today)
+    result = replay(
+        signals.signals,
+        start=begin,
+        end=today,
+        config=config,
+        structures=StructureBook(config, load_priors()),
+        catalog=ctx.catalog,
+        node=ctx.settings.node_id,
+    )
+    if persist:
+        save(ctx.store, result, config, ctx.catalog, ctx.settings.node_id)
+    return result, signals
+
+
+def prepare_backtest_store(ctx: Context, data: Path) -> list[str]:
+    """Ingest the real data folder's prices, trade and news into ``ctx.store`` (idempotent)."""
+    from ews.sources.ingest import ingest_file
+
+    notes: list[str] = []
+    prices = data / "prices" / "CMO-Historical-Data-Monthly.xlsx"
+    if prices.exists():
+        notes.append(
+            ingest_file(ctx.store, ctx.catalog, prices, kind="prices", actor="backtest").summary()
+        )
+    for name in (
+        "china-exports-deep_dive_hs6_monthly.csv",
+        "china-exports-country_monthly_stats.csv",
+        "china-exports-overview_monthly.csv",
+    ):
+        path = data / "trade" / name
+        if path.exists():
+            notes.append(
+                ingest_file(ctx.store, ctx.catalog, path, kind="trade", actor="backtest").summary()
+            )
+    news = [
+        data / "news" / "vi" / "vi-news-2025-08_2026-08.jsonl.gz",
+        data / "policy" / "critical-minerals-notices.jsonl",
+    ]
+    news = [p for p in news if p.exists()]
+    if news:
+        from ews.text.extract import Extractor
+        from ews.text.ingest import ingest_news_file, recluster
+
+        extractor = Extractor(ctx.catalog)
+        for path in news:
+            report = ingest_news_file(ctx.store, extractor, path, actor="backtest")
+            notes.append(report.summary())
+        recluster(ctx.store, ctx.catalog)
+    return notes

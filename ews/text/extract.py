@@ -1,0 +1,643 @@
+"""Event extraction: a document in, typed :class:`~ews.records.Event` records out.
+
+Per document: normalise, identify the language, scan once with the lexicon automaton, and
+stop there when no event word occurred (most news is about something else). Otherwise cut
+sentences (the title is the first) and, per sentence, pair event words that stand near each
+other (see ``event_terms.yaml`` for the rules), then decide:
+
+* easing or suspending words near a restriction make it ``restriction_eased``;
+* negation and hypothetical cues near it cancel it ("no plan to restrict exports");
+* a cooperation cue governing it makes the sentence ``cooperation`` ("signed an agreement
+  on export controls");
+* the items are the catalogue items named in the sentence (else in the title); the country
+  is the one named nearest before the event words (the actor in en, vi, zh, ja and ko
+  alike), else the title's;
+* the date is the effective date the sentence states, else the publication date.
+
+Event ids are a contract: :func:`event_id` hashes doc id, type, country and sorted items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ews.catalog import Catalog
+from ews.records import Document, Event, EventType, Lang
+from ews.text.dates import effective_date
+from ews.text.langid import detect
+from ews.text.lexicon import (
+    CONCEPT,
+    COUNTRY,
+    IGNORE,
+    ITEM,
+    OPINION,
+    TRIGGER,
+    Entry,
+    Lexicon,
+    get_lexicon,
+)
+from ews.text.normalize import clean, match_form, vi_mark_ratio
+
+NOT_A_COUNTRY = "_"
+"""Label of actors that are not ISO countries (EU, UN, OPEC) in the lexicon's places."""
+
+EXTRACTOR_VERSION = "1"
+"""Bumped when a change to the code (not the lexicon) changes what is extracted."""
+
+MIN_CONFIDENCE = 0.5
+"""Events below this confidence are not reported by default."""
+
+MAX_SCAN_CHARS = 1_000_000
+"""Text scanned per document; readers refuse far larger documents before this point."""
+
+DISRUPTIONS: frozenset[str] = frozenset(
+    {
+        "export_restriction",
+        "import_restriction",
+        "sanction",
+        "production_disruption",
+        "natural_disaster",
+        "logistics_disruption",
+        "conflict",
+        "price_spike",
+        "shortage",
+    }
+)
+_COOPERATION_OVERRIDES = frozenset({"export_restriction", "import_restriction", "sanction"})
+_SOV = frozenset({"ja", "ko"})
+_TRADE_CONTEXT = frozenset({"export", "import", "restrict", "measure", "control", "plant"})
+_CJK = frozenset({"zh", "ja", "ko"})
+# Words that put a country named after the event in the actor's place:
+# "lệnh cấm xuất khẩu của Indonesia", "an export ban by Indonesia".
+_POSSESSIVE = {
+    "vi": (" của ", " tại ", " ở "),
+    "en": (" by ", " of ", " in ", " at "),
+}
+
+
+def event_id(doc_id: str, event_type: str, country: str | None, items: Iterable[str]) -> str:
+    """The stable id of an event: 16 hex digits of SHA-256 over its identifying fields."""
+    key = "|".join((doc_id, event_type, country or "", ",".join(sorted(items))))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(slots=True)
+class Hit:
+    """One lexicon entry found at ``[start, end)`` of the clean text."""
+
+    start: int
+    end: int
+    entry: Entry
+
+
+@dataclass(slots=True)
+class _Candidate:
+    type: str
+    hits: tuple[Hit, ...]
+    gap: int
+    weight: float
+
+
+@dataclass
+class Prepared:
+    """A document normalised and scanned, before events are decided."""
+
+    lang: Lang
+    text: str
+    title_end: int
+    unaccented: bool
+    hits: list[Hit] = field(default_factory=list)
+
+
+_SPLIT = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？!?]+[」』”）)]*|\n+|;\s+|\s+[-–—]\s+(?=[A-ZĐ])")
+_ABBREV = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "no",
+        "vs",
+        "co",
+        "inc",
+        "ltd",
+        "corp",
+        "jr",
+        "sr",
+        "gov",
+        "sen",
+        "rep",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "prof",
+        "fig",
+        "est",
+        "approx",
+        "dept",
+        "univ",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "tp",
+        "ths",
+        "ts",
+        "pgs",
+        "gs",
+    ]
+)
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` (shifted by ``offset``), empty ones left out."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SPLIT.finditer(text):
+        cut = m.group(0)
+        if cut[0] == ".":
+            # "U.S. Department", "Mr. Trump", "TP. HCM": not a sentence end.
+            word = text[max(0, m.start() - 6) : m.start()].rsplit(" ", 1)[-1].rsplit(".", 1)[-1]
+            if len(word) <= 1 or word.lower() in _ABBREV:
+                continue
+        end = m.start() + len(cut.rstrip())
+        if text[start:end].strip():
+            spans.append((offset + start, offset + end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((offset + start, offset + len(text)))
+    return spans
+
+
+def _is_word_char(ch: str) -> bool:
+    # Letters and digits of alphabetic scripts; Han, kana and Hangul are not word characters
+    # for a Latin term ("EU는", "OPEC+의" still match "EU", "OPEC").
+    return ch.isalnum() and ord(ch) < 0x2E80
+
+
+class Extractor:
+    """Extracts events from documents with one lexicon; reusable and thread-compatible."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        keep_hypothetical: bool = False,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.lexicon = lexicon or get_lexicon(catalog)
+        self.min_confidence = min_confidence
+        self.keep_hypothetical = keep_hypothetical
+        self._automaton = self.lexicon.automaton
+        self._starters = self.lexicon.rule_concepts
+        self._current_text = ""
+
+    @property
+    def version(self) -> str:
+        """Extractor code version plus the digest of lexicon and catalogue."""
+        return f"{EXTRACTOR_VERSION}+{self.lexicon.digest[:12]}"
+
+    # -- scanning --------------------------------------------------------------------------
+    def scan(self, text: str, lang: str, unaccented: bool) -> list[Hit]:
+        """Every valid lexicon hit in the clean ``text``, longest matches winning."""
+        low = match_form(text)
+        n = len(low)
+        hits: list[Hit] = []
+        for end, (length, latin, entries) in self._automaton.iter(low):
+            start = end - length + 1
+            stop = end + 1
+            right_ok = True
+            if latin:
+                if start > 0 and _is_word_char(low[start - 1]):
+                    continue
+                right_ok = stop >= n or not _is_word_char(low[stop])
+            for e in entries:
+                if lang not in e.langs:
+                    continue
+                if not right_ok and not e.prefix:
+                    continue
+                if e.folded and not unaccented:
+                    continue
+                if e.exact is not None and text[start:stop] != e.exact:
+                    continue
+                if e.capital and not text[start].isupper():
+                    continue
+                hits.append(Hit(start, stop, e))
+        return _drop_contained(hits)
+
+    def prepare(self, doc: Document) -> Prepared | None:
+        """Normalise, identify the language and scan; None for a document without text."""
+        title = doc.title.strip()
+        body = doc.text.strip()
+        if not title and not body:
+            return None
+        raw = f"{title}\n{body}" if title and body else title or body
+        raw = raw[:MAX_SCAN_CHARS]
+        lang = doc.lang or detect(raw)
+        if lang is None:
+            return None
+        ctitle = clean(title, lang) if title else ""
+        cbody = clean(body[:MAX_SCAN_CHARS], lang) if body else ""
+        text = f"{ctitle}\n{cbody}" if ctitle and cbody else ctitle or cbody
+        unaccented = lang == "vi" and vi_mark_ratio(text[:800]) < 0.03
+        prepared = Prepared(
+            lang=lang, text=text, title_end=len(ctitle) if ctitle else 0, unaccented=unaccented
+        )
+        prepared.hits = self.scan(text, lang, unaccented)
+        return prepared
+
+    # -- extraction ------------------------------------------------------------------------
+    def extract(self, doc: Document, *, default_date: dt.date | None = None) -> list[Event]:
+        """The events of one document, best first within a sentence, one per event id."""
+        return self.extract_with_lang(doc, default_date=default_date)[1]
+
+    def extract_with_lang(
+        self, doc: Document, *, default_date: dt.date | None = None
+    ) -> tuple[Lang | None, list[Event]]:
+        """The document's language (declared or detected) and its events."""
+        prepared = self.prepare(doc)
+        if prepared is None:
+            return doc.lang, []
+        if not self._has_event_words(prepared.hits):
+            return prepared.lang, []
+        return prepared.lang, self._decide(doc, prepared, default_date)
+
+    def extract_many(
+        self, docs: Iterable[Document], *, default_date: dt.date | None = None
+    ) -> Iterator[tuple[Document, list[Event]]]:
+        """Each document with its events, in input order."""
+        for doc in docs:
+            yield doc, self.extract(doc, default_date=default_date)
+
+    def _has_event_words(self, hits: Sequence[Hit]) -> bool:
+        for h in hits:
+            kind = h.entry.kind
+            if kind == TRIGGER or (kind == CONCEPT and h.entry.label in self._starters):
+                return True
+            if kind == CONCEPT and h.entry.label == "cooperation":
+                return True
+        return False
+
+    def _decide(self, doc: Document, prep: Prepared, default_date: dt.date | None) -> list[Event]:
+        text, lang, lex = prep.text, prep.lang, self.lexicon
+        self._current_text = text
+        if prep.title_end:
+            spans = [
+                (0, prep.title_end),
+                *split_sentences(text[prep.title_end + 1 :], prep.title_end + 1),
+            ]
+        else:
+            spans = split_sentences(text)
+        published = doc.published.date() if doc.published else None
+        opinion = any(h.entry.kind == OPINION and h.end <= prep.title_end for h in prep.hits)
+        if prep.title_end and text[: prep.title_end].rstrip().endswith(("?", "？")):
+            opinion = True
+
+        per_sentence = _by_sentence(prep.hits, spans)
+        title_items: tuple[str, ...] = ()
+        title_country: Hit | None = None
+        title_coop = False
+        events: dict[str, Event] = {}
+        for index, (s0, s1) in enumerate(spans):
+            hits = per_sentence[index]
+            if not hits:
+                continue
+            sentence = text[s0:s1]
+            is_title = index == 0 and prep.title_end > 0
+            items = self._items(hits, sentence, text[: prep.title_end], lang)
+            countries = [h for h in hits if h.entry.kind == COUNTRY]
+            if is_title:
+                title_items = _codes(items)
+                actors = [c for c in countries if not _is_target(c, text, lang, lex)]
+                title_country = actors[0] if actors else None
+            found = self._sentence_events(hits, items, lang)
+            if is_title:
+                title_coop = not any(c.type in DISRUPTIONS for c, _ in found) and any(
+                    h.entry.kind == CONCEPT and h.entry.label == "cooperation" for h in hits
+                )
+            for cand, cue in found:
+                span0 = min(h.start for h in cand.hits)
+                span1 = max(h.end for h in cand.hits)
+                codes = _codes(_near_items(items, span0, span1, cjk=lang in _CJK))
+                conf = cand.weight
+                if codes:
+                    conf += 0.15
+                elif title_items and not is_title:
+                    codes = title_items
+                    conf += 0.05
+                if not codes and cand.type in lex.require_item:
+                    continue
+                country_hit = _pick_country(
+                    countries,
+                    span0,
+                    span1,
+                    text,
+                    lang=lang,
+                    lex=lex,
+                    possessive=cand.type not in ("import_restriction", "sanction", "cooperation"),
+                )
+                if country_hit is not None:
+                    conf += 0.1
+                elif title_country is not None and not is_title:
+                    country_hit = title_country
+                    conf += 0.05
+                if is_title:
+                    conf += 0.05
+                if any(h.entry.folded for h in cand.hits):
+                    conf -= 0.1
+                if opinion and cand.type != "cooperation":
+                    conf -= 0.2
+                if title_coop and not is_title and cand.type in DISRUPTIONS:
+                    conf -= 0.25
+                if cue == "hypothetical":
+                    conf = min(conf, 0.3)
+                conf = round(max(0.0, min(1.0, conf)), 3)
+                if conf < self.min_confidence:
+                    continue
+                date = effective_date(sentence, lang, published) or published or default_date
+                if date is None:
+                    continue
+                country = country_hit.entry.label if country_hit is not None else None
+                if country == NOT_A_COUNTRY:
+                    country = None
+                etype: EventType = cand.type  # type: ignore[assignment]
+                eid = event_id(doc.doc_id, etype, country, codes)
+                matched = [h.entry.term for h in cand.hits]
+                matched += [h.entry.term for h in hits if h.entry.kind == ITEM and h.entry.hs]
+                if country_hit is not None:
+                    matched.append(country_hit.entry.term)
+                event = Event(
+                    event_id=eid,
+                    doc_id=doc.doc_id,
+                    lang=lang,
+                    event_type=etype,
+                    items=codes,
+                    country=country,
+                    date=date,
+                    evidence=sentence.strip()[:600],
+                    confidence=conf,
+                    matched=tuple(dict.fromkeys(matched)),
+                )
+                old = events.get(eid)
+                if old is None or old.confidence < event.confidence:
+                    events[eid] = event
+        return list(events.values())
+
+    def _items(self, hits: Sequence[Hit], sentence: str, title: str, lang: str) -> list[Hit]:
+        found = []
+        for h in hits:
+            if h.entry.kind != ITEM:
+                continue
+            if h.entry.ambiguous and not self._has_context(h, hits, lang):
+                continue
+            if (
+                lang == "vi"
+                and self._current_text[max(0, h.start - 2) : h.start].strip()[-1:].isdigit()
+            ):
+                continue  # "500.000 đồng" is money, "3 pin" a count: a unit after a number
+            found.append(h)
+        return found
+
+    def _has_context(self, hit: Hit, hits: Sequence[Hit], lang: str) -> bool:
+        """An ambiguous item term counts when an event word or a catalogue context word
+        stands near it in the sentence ("đồng" next to "xuất khẩu", "quặng" or "kim loại")."""
+        reach = 20 if lang in _CJK else 50
+        for other in hits:
+            # Only trade words vouch for an ambiguous item: a flood or a war near "đồng"
+            # says nothing about copper.
+            if other is hit or other.entry.kind != CONCEPT:
+                continue
+            if other.entry.label not in _TRADE_CONTEXT:
+                continue
+            if other.end >= hit.start - reach and other.start <= hit.end + reach:
+                return True
+        words = self.lexicon.context_words.get(lang)
+        if not words:
+            return False
+        text = self._current_text
+        lo, hi = max(0, hit.start - reach), min(len(text), hit.end + reach)
+        window = text[lo:hi].lower()
+        for word in words:
+            at = window.find(word)
+            while at >= 0:
+                end = at + len(word)
+                if (
+                    lang in _CJK
+                    or (
+                        (at == 0 or not _is_word_char(window[at - 1]))
+                        and (end >= len(window) or not _is_word_char(window[end]))
+                    )
+                ) and not (lo + at < hit.end and lo + end > hit.start):
+                    return True
+                at = window.find(word, at + 1)
+        return False
+
+    def _sentence_events(
+        self, hits: Sequence[Hit], items_found: Sequence[Hit], lang: str
+    ) -> list[tuple[_Candidate, str]]:
+        """The events of one sentence with the cue that shaped them ('' for none)."""
+        lex = self.lexicon
+        cjk = lang in _CJK
+        by_concept: dict[str, list[Hit]] = {}
+        items = list(items_found)
+        countries: list[Hit] = []
+        triggers: list[Hit] = []
+        for h in hits:
+            kind = h.entry.kind
+            if kind == CONCEPT:
+                by_concept.setdefault(h.entry.label, []).append(h)
+            elif kind == COUNTRY:
+                countries.append(h)
+            elif kind == TRIGGER:
+                triggers.append(h)
+        pseudo = {"ITEM": items, "COUNTRY": countries}
+        cands: list[_Candidate] = []
+        for rule in lex.rules:
+            if lang not in rule.langs:
+                continue
+            firsts = pseudo.get(rule.first) or by_concept.get(rule.first)
+            seconds = pseudo.get(rule.second) or by_concept.get(rule.second)
+            if not firsts or not seconds:
+                continue
+            window = rule.cjk_window if cjk else rule.window
+            for a in firsts:
+                for b in seconds:
+                    if a.start == b.start and a.end == b.end:
+                        continue
+                    if rule.ordered and b.start < a.end:
+                        continue
+                    gap = b.start - a.end if b.start >= a.end else a.start - b.end
+                    if gap < 0 or gap > window:
+                        continue
+                    cands.append(_Candidate(rule.type, (a, b), gap, rule.weight))
+        for t in triggers:
+            cands.append(_Candidate(t.entry.label, (t,), 0, 0.6))
+        cands.sort(key=lambda c: (c.gap, -c.weight, c.hits[0].start))
+        used: set[tuple[int, int]] = set()
+        chosen: list[tuple[_Candidate, str]] = []
+        cue_window = lex.window(lang, cue=True)
+        sov = lang in _SOV
+        for cand in cands:
+            spans = {(h.start, h.end) for h in cand.hits if h.entry.kind not in (ITEM, COUNTRY)}
+            if spans & used:
+                continue
+            used |= spans
+            span0 = min(h.start for h in cand.hits)
+            span1 = max(h.end for h in cand.hits)
+
+            def near(
+                concept: str,
+                *,
+                after: bool,
+                window: int = cue_window,
+                before: bool = True,
+                own: set[tuple[int, int]] = spans,
+                lo: int = span0,
+                hi: int = span1,
+            ) -> Hit | None:
+                for h in by_concept.get(concept, ()):
+                    if (h.start, h.end) in own:
+                        continue
+                    if h.start >= lo and h.end <= hi:
+                        return h
+                    if before and h.end <= lo and lo - h.end <= window:
+                        return h
+                    if after and h.start >= hi and h.start - hi <= window:
+                        return h
+                return None
+
+            cue = ""
+            if cand.type in lex.easable and (
+                near("ease", after=True)
+                or near("halt", after=True)
+                or near("lift_short", after=False, window=2)
+            ):
+                cand.type = "restriction_eased"
+            if near("negation", after=sov):
+                continue
+            if near("hypothetical", after=sov):
+                if not self.keep_hypothetical:
+                    continue
+                cue = "hypothetical"
+            if cand.type in _COOPERATION_OVERRIDES and near(
+                "cooperation", after=sov, before=not sov, window=cue_window * 2
+            ):
+                cand.type = "cooperation"
+                cue = "cooperation"
+            chosen.append((cand, cue))
+        if not any(c.type != "cooperation" for c, _ in chosen):
+            coop = by_concept.get("cooperation")
+            if coop and items and not chosen:
+                chosen.append((_Candidate("cooperation", (coop[0],), 0, 0.55), "cooperation"))
+        return chosen
+
+
+def _drop_contained(hits: list[Hit]) -> list[Hit]:
+    """Hits not strictly inside a longer hit; ignore-terms are dropped after doing their job."""
+    if not hits:
+        return hits
+    hits.sort(key=lambda h: (h.start, -h.end))
+    kept: list[Hit] = []
+    max_end = -1
+    max_start = -1
+    for h in hits:
+        if h.end < max_end or (h.end == max_end and h.start > max_start):
+            continue
+        if h.end > max_end:
+            max_end, max_start = h.end, h.start
+        if h.entry.kind != IGNORE:
+            kept.append(h)
+    return kept
+
+
+def _by_sentence(hits: Sequence[Hit], spans: Sequence[tuple[int, int]]) -> list[list[Hit]]:
+    out: list[list[Hit]] = [[] for _ in spans]
+    i = 0
+    for h in hits:  # hits are sorted by start
+        while i < len(spans) and h.start >= spans[i][1]:
+            i += 1
+        if i == len(spans):
+            break
+        if h.start >= spans[i][0] and h.end <= spans[i][1]:
+            out[i].append(h)
+    return out
+
+
+def _near_items(items: Sequence[Hit], span0: int, span1: int, *, cjk: bool) -> list[Hit]:
+    """Items named close to the event words, else all items of the sentence: "China curbs
+    rare earths, the US raises tariffs" gives rare earths to the first event only."""
+    reach = 20 if cjk else 60
+    near = [h for h in items if h.end >= span0 - reach and h.start <= span1 + reach]
+    return near or list(items)
+
+
+def _codes(items: Sequence[Hit]) -> tuple[str, ...]:
+    codes: set[str] = set()
+    for h in items:
+        codes.update(h.entry.hs)
+    return tuple(sorted(codes))
+
+
+def _pick_country(
+    countries: Sequence[Hit],
+    span0: int,
+    span1: int,
+    text: str,
+    *,
+    lang: str,
+    lex: Lexicon,
+    possessive: bool,
+) -> Hit | None:
+    """The actor: the country named nearest before the event words, else inside them, else a
+    country named just after with a possessive ("của Indonesia", "by Indonesia"). Countries
+    marked as the target ("exports to the US", "한국에 대한") are passed over."""
+    actors = [c for c in countries if not _is_target(c, text, lang, lex)]
+    before = [c for c in actors if c.end <= span0]
+    if before:
+        return max(before, key=lambda c: c.end)
+    inside = [c for c in actors if c.start >= span0 and c.end <= span1]
+    if inside:
+        return inside[0]
+    markers = _POSSESSIVE.get(lang, ()) if possessive else ()
+    for c in countries:
+        if c.start >= span1 and c.start - span1 <= 30:
+            between = " " + text[span1 : c.start].lower()
+            if any(m in between for m in markers):
+                return c
+    return None
+
+
+def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:
+    before = lex.target_before.get(lang, ())
+    if before:
+        head = text[max(0, hit.start - 14) : hit.start].lower()
+        if lang in _CJK:
+            if head.endswith(before):
+                return True
+        else:
+            words = head.rstrip()
+            for m in before:
+                if words.endswith(m) and (len(words) == len(m) or not words[-len(m) - 1].isalnum()):
+                    return True
+    after = lex.target_after.get(lang, ())
+    if after:
+        tail = text[hit.end : hit.end + 8].lower()
+        if tail.startswith(after):
+            return True
+    return False
