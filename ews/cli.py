@@ -266,9 +266,14 @@ def print_board(ctx: Context) -> int:
         "of the reporter's bilateral flows of the item over the last 12 months.",
         style="dim",
     )
-    out.print("[bold]Not yet available[/] (no figures are shown for these):")
-    for what, stage in PENDING_STAGES:
-        out.print(f"  • {what} — stage '{stage}' is not built yet", highlight=False)
+    if PENDING_STAGES:
+        out.print("[bold]Not yet available[/] (no figures are shown for these):")
+        for what, stage in PENDING_STAGES:
+            out.print(f"  • {what} — stage '{stage}' is not built yet", highlight=False)
+    out.print(
+        "Dependence and anomalies: ews indicators · risk levels: ews alerts, ews explain ID",
+        style="dim",
+    )
     return len(rows)
 
 
@@ -303,12 +308,34 @@ def demo_cmd(
             f"families, {len(ctx.catalog.countries)} countries, {len(ctx.catalog.hs):,} HS codes"
         )
         for kind, path in sample_files():
-            report = ingest_file(ctx.store, ctx.catalog, path, kind=kind, actor="demo")
-            out.print(report.summary().replace(str(path), path.name), highlight=False)
+            if kind == "events":
+                from ews.text.events_file import ingest_events_file
+                from ews.text.ingest import recluster
+
+                summary = ingest_events_file(ctx.store, ctx.catalog, path).summary()
+                recluster(ctx.store, ctx.catalog)
+            else:
+                summary = ingest_file(
+                    ctx.store, ctx.catalog, path, kind=kind, actor="demo"
+                ).summary()
+            out.print(summary.replace(str(path), path.name), highlight=False)
         print_board(ctx)
+        from ews.risk.commands import print_alert_board
+        from ews.risk.persist import load_alerts
+        from ews.risk.run import assess
+
+        with err.status("assessing risk (indicators, anomalies, levels)…"):
+            result, signals = assess(ctx)
+        out.print(
+            f"\nrisk: {signals.counts.get('events', 0)} text signals, "
+            f"{signals.counts.get('anomalies', 0)} measured anomalies -> "
+            f"{len(result.alerts)} alert versions",
+            highlight=False,
+        )
+        print_alert_board(load_alerts(ctx.store), include_cancelled=True, limit=25)
     out.print(
-        f"\nTo look again: EWS_STORE={target} ews board   ·   "
-        "to ingest your own data: ews ingest prices|trade FILE",
+        f"\nTo look again: EWS_STORE={target} ews alerts   ·   ews explain ALERT_ID   ·   "
+        "ews backtest   ·   to ingest your own data: ews ingest prices|trade|news FILE",
         highlight=False,
     )
     if shutil.which("ews") is None:
@@ -361,8 +388,10 @@ def _register_stages() -> None:
     from ews.indicators.commands import register as register_indicators
     from ews.risk.commands import register as register_risk
     from ews.text.commands import register as register_text
+    from ews.text.commands import register_events
 
     register_text(app, ingest_app)
+    register_events(ingest_app)
     register_indicators(app)
     register_risk(app)
     register_federation(app)

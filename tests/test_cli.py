@@ -32,7 +32,7 @@ def test_demo_builds_a_board(env: Path, tmp_path: Path) -> None:
     out = result.output
     assert "critical items" in out
     assert "Urea" in out and "695.00 $/mt" not in out  # the board shows the latest month
-    assert "Not yet available" in out and "import dependence" in out
+    assert "alert board" in out and "closed (peak" in out
     assert "→KR" in out
     again = runner.invoke(app, ["demo", "--store", str(demo)])  # fresh each time
     assert again.exit_code == 0 and "already ingested" not in again.output

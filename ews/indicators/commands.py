@@ -2,8 +2,169 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Annotated, Any
+
 import typer
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
 
 
 def register(app: typer.Typer) -> None:
     """Add the indicators stage's commands (``ews indicators``)."""
+    from ews.cli import handles_errors
+
+    @app.command("indicators")
+    @handles_errors
+    def indicators_cmd(
+        *,
+        kind: Annotated[
+            str, typer.Option("--kind", help="dependence, trade or prices.")
+        ] = "dependence",
+        country: Annotated[
+            str | None,
+            typer.Option(help="ISO alpha-2: importer (dependence) or reporter/partner (trade)."),
+        ] = None,
+        item: Annotated[
+            str | None, typer.Option(help="HS code prefix (e.g. 3102), family or series id.")
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+        limit: Annotated[int, typer.Option(help="Rows to print in a table.")] = 40,
+        store: Annotated[
+            str | None,
+            typer.Option("--store", help="Store location (default: EWS_STORE or user data)."),
+        ] = None,
+    ) -> None:
+        """Compute indicators from the store, save them with provenance, and print them."""
+        from ews.context import Context
+        from ews.errors import EwsError
+        from ews.indicators.run import run_dependence, run_prices, run_trade, save_run
+        from ews.settings import get_settings
+
+        if kind not in ("dependence", "trade", "prices"):
+            raise EwsError(f"unknown kind {kind!r}; use dependence, trade or prices")
+        if fmt not in ("table", "json"):
+            raise EwsError(f"unknown format {fmt!r}; use table or json")
+        if country is not None:
+            country = country.strip().upper()
+            if len(country) != 2 or not country.isalpha():
+                raise EwsError(f"--country takes an ISO alpha-2 code, not {country!r}")
+        if item is not None and not item.strip():
+            raise EwsError("--item must not be empty")
+        with Context.open(get_settings(), store=store) as ctx:
+            if country is not None and country not in ctx.catalog.countries:
+                raise EwsError(f"unknown country code {country!r}")
+            if kind == "dependence":
+                run = run_dependence(ctx.store, country=country, item=item)
+            elif kind == "trade":
+                run = run_trade(ctx.store, country=country, item=item)
+            else:
+                if country is not None:
+                    raise EwsError("--country does not apply to prices (world prices)")
+                run = run_prices(ctx.store, item=item)
+            run_id = save_run(ctx.store, run)
+        if fmt == "json":
+            payload = {
+                "run_id": run_id,
+                "kind": run.kind,
+                "params": run.params,
+                "inputs": run.inputs,
+                "warnings": run.warnings,
+                "summary": run.summary(),
+                "results": run.dependence
+                if run.report is None
+                else [d.anomalies[i].model_dump(mode="json") for d, i in run.report.anomalies()],
+            }
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n")
+            return
+        _print_table(run, run_id, limit)
+
+    _ = indicators_cmd
+
+
+def _print_table(run: Any, run_id: str, limit: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    summary = run.summary()
+    if run.kind == "dependence":
+        rows = sorted(run.dependence, key=lambda r: (-r["year"], not r["dependent"], -r["hhi"]))
+        table = Table(title=f"import dependence ({len(rows)} importer × product × year)")
+        for col in (
+            "importer",
+            "product",
+            "year",
+            "imports USD",
+            "suppliers",
+            "top",
+            "top share",
+            "HHI",
+            "world exp. HHI",
+            "imp/exp",
+            "EU/CEPII",
+            "KR ≥50%",
+            "basis",
+        ):
+            table.add_column(col)
+        for r in rows[:limit]:
+            table.add_row(
+                r["importer"],
+                r["product_key"],
+                str(r["year"]),
+                _fmt(r["import_value"], 0),
+                str(r["n_suppliers"]),
+                r["top_supplier"],
+                _fmt(r["top_share"]),
+                _fmt(r["hhi"]),
+                _fmt(r["world_export_hhi"]),
+                _fmt(r["import_export_ratio"], 2),
+                f"dependent ({r['years_met']}/3)" if r["dependent"] else f"{r['years_met']}/3",
+                _fmt(r["korea_rule"]),
+                r["basis"] + ("" if r["months"] >= 12 else f" ({r['months']} mo)"),
+            )
+        out.print(table)
+        dependent = sorted(
+            {(r["importer"], r["product_key"]) for r in run.dependence if r["dependent"]}
+        )
+        if dependent:
+            out.print(
+                "dependent items: " + ", ".join(f"{c} {p}" for c, p in dependent[:50]),
+                highlight=False,
+            )
+    else:
+        report = run.report
+        table = Table(
+            title=f"{run.kind} anomalies: {summary['flagged']} flagged of "
+            f"{summary['periods_scored']:,} periods scored in {summary['series']} series "
+            f"({summary['gaps']:,} gaps)"
+        )
+        for col in ("series", "period", "kind", "value", "baseline", "score", "threshold"):
+            table.add_column(col)
+        for d, i in report.anomalies()[:limit]:
+            a = d.anomalies[i]
+            table.add_row(
+                a.series_key,
+                a.period.strftime("%Y-%m"),
+                a.kind,
+                _fmt(a.value, 2),
+                _fmt(a.baseline, 2),
+                f"{a.score:+.2f}",
+                f"{a.threshold:g}",
+            )
+        out.print(table)
+    out.print(f"run {run_id} saved with {len(run.inputs)} input file(s)", style="dim")
+    for w in run.warnings[:20]:
+        err.print(f"warning: {w}", highlight=False)
+    if len(run.warnings) > 20:
+        err.print(f"warning: … and {len(run.warnings) - 20} more", highlight=False)

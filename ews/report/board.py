@@ -15,12 +15,8 @@ from ews.store import Store
 WATCHERS = ("KR", "US", "JP")
 
 # Stages of the pipeline that the board will show once they exist, with the issue building them.
-PENDING_STAGES: tuple[tuple[str, str], ...] = (
-    ("import dependence and concentration (HHI, top-supplier share)", "indicators"),
-    ("trade-flow and price anomalies", "indicators"),
-    ("news and notice events", "text"),
-    ("risk levels and alerts", "risk"),
-)
+# Stages the board cannot show yet, with the stage that will provide them (none left).
+PENDING_STAGES: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

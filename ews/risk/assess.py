@@ -241,6 +241,9 @@ def replay(
                     parts.append((structures.top_supplier(importer, group), idx, structure))
                 else:
                     parts.append((supplier, idx, structures.dependence(importer, group, supplier)))
-            if parts:
+            private_here = any(i == importer and g == group for i, g, _ in private)
+            # Without its own dependence figures or signals of its own, a watchlist view would
+            # only repeat the global one: the global alert serves that country.
+            if parts and (private_here or any(p[2].known for p in parts)):
                 run_unit(UnitKey(group, None, importer), parts)
     return result

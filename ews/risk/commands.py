@@ -36,7 +36,16 @@ def latest_versions(alerts: list[Alert]) -> list[Alert]:
     return sorted(latest.values(), key=lambda a: (a.sent, a.alert_id), reverse=True)
 
 
-def board_json(alerts: list[Alert]) -> list[dict[str, Any]]:
+def peak_levels(alerts: list[Alert]) -> dict[str, str]:
+    """The highest level each alert id reached over its versions."""
+    peak: dict[str, int] = {}
+    for a in alerts:
+        peak[a.alert_id] = max(peak.get(a.alert_id, 0), level_rank(a.level))
+    return {k: LEVELS[v] for k, v in peak.items()}
+
+
+def board_json(alerts: list[Alert], peaks: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    peaks = peaks or {}
     return [
         {
             "id": a.alert_id,
@@ -45,6 +54,7 @@ def board_json(alerts: list[Alert]) -> list[dict[str, Any]]:
             "country": a.supplier,
             "importer": a.importer,
             "level": a.level,
+            "peak_level": peaks.get(a.alert_id, a.level),
             "updated": a.sent.isoformat(),
             "version": a.version,
             "msg_type": a.msg_type,
@@ -53,6 +63,42 @@ def board_json(alerts: list[Alert]) -> list[dict[str, Any]]:
         }
         for a in alerts
     ]
+
+
+def print_alert_board(
+    alerts: list[Alert],
+    *,
+    include_cancelled: bool = False,
+    limit: int | None = None,
+    peaks: dict[str, str] | None = None,
+) -> None:
+    """The newest version of each alert as a table, newest first."""
+    from ews.cli import out
+
+    rows = [a for a in latest_versions(alerts) if include_cancelled or a.msg_type != "Cancel"]
+    shown = rows[:limit] if limit else rows
+    open_now = sum(1 for a in rows if a.msg_type != "Cancel")
+    table = Table(
+        title=f"EWS alert board: {open_now} open, {len(rows) - open_now} closed (newest first)"
+    )
+    for col in ("updated", "level", "item", "supplier", "view", "status", "id"):
+        table.add_column(col, overflow="fold")
+    peak = peaks or peak_levels(alerts)
+    for a in shown:
+        top = peak.get(a.alert_id, a.level)
+        status = f"closed (peak {top})" if a.msg_type == "Cancel" else f"{a.msg_type} v{a.version}"
+        table.add_row(
+            f"{a.sent:%Y-%m-%d}",
+            f"[{LEVEL_STYLE[a.level]}]{a.level}[/]",
+            f"{a.item_name} ({a.hs})",
+            a.supplier or "world",
+            a.importer or "global",
+            status,
+            a.alert_id,
+        )
+    out.print(table)
+    if limit and len(rows) > limit:
+        out.print(f"… {len(rows) - limit} more: ews alerts --include-cancelled", style="dim")
 
 
 def register(app: typer.Typer) -> None:
@@ -90,25 +136,7 @@ def register(app: typer.Typer) -> None:
             out.print(
                 f"{len(result.assessments)} level changes; {len(result.alerts)} alert versions"
             )
-            _print_board(latest_versions(result.alerts), None, None, "attention")
-
-    def _print_board(
-        alerts: list[Alert], country: str | None, supplier: str | None, level: str
-    ) -> None:
-        table = Table(title="EWS alert board (newest first)")
-        for col in ("updated", "level", "item", "supplier", "view", "status", "id"):
-            table.add_column(col, overflow="fold")
-        for a in alerts:
-            table.add_row(
-                f"{a.sent:%Y-%m-%d}",
-                f"[{LEVEL_STYLE[a.level]}]{a.level}[/]",
-                f"{a.item_name} ({a.hs})",
-                a.supplier or "world",
-                a.importer or "global",
-                f"{a.msg_type} v{a.version}",
-                a.alert_id,
-            )
-        out.print(table)
+            print_alert_board(result.alerts)
 
     @app.command("alerts")
     @handles_errors
@@ -134,19 +162,23 @@ def register(app: typer.Typer) -> None:
                 raise EwsError(f"unknown country {country!r}")
             want_c = ctx.catalog.country_code(country) if country else None
             want_s = ctx.catalog.country_code(supplier) if supplier else None
-            rows = latest_versions(load_alerts(ctx.store))
+            every = load_alerts(ctx.store)
+        peaks = peak_levels(every)
         rows = [
             a
-            for a in rows
+            for a in latest_versions(every)
             if (include_cancelled or a.msg_type != "Cancel")
-            and level_rank(a.level) >= LEVELS.index(level)
+            # a closed alert is judged by the highest level it reached
+            and LEVELS.index(peaks[a.alert_id]) >= LEVELS.index(level)
             and (want_c is None or a.importer == want_c)
             and (want_s is None or a.supplier == want_s)
         ]
         if fmt == "json":
-            sys.stdout.write(json.dumps(board_json(rows), ensure_ascii=False, indent=1) + "\n")
+            sys.stdout.write(
+                json.dumps(board_json(rows, peaks), ensure_ascii=False, indent=1) + "\n"
+            )
             return
-        _print_board(rows, want_c, want_s, level)
+        print_alert_board(rows, include_cancelled=include_cancelled, peaks=peaks)
 
     @app.command("explain")
     @handles_errors

@@ -9,6 +9,7 @@ SAMPLE_FILES: tuple[tuple[str, str], ...] = (
     ("prices", "pinksheet-2000.xlsx"),
     ("trade", "china-exports-hs6.csv"),
     ("trade", "china-exports-overview.csv"),
+    ("events", "events-vi.jsonl"),
 )
 
 

@@ -178,3 +178,27 @@ def register(app: typer.Typer, ingest_app: typer.Typer) -> None:
             out.print(f"{clusters:,} event clusters in the store", highlight=False)
         if failed and failed == len(paths):
             raise typer.Exit(2)
+
+
+def register_events(ingest_app: typer.Typer) -> None:
+    """``ews ingest events FILE...``: structured events (the ``ews extract`` format)."""
+    from ews.cli import _open, handles_errors, out
+
+    @ingest_app.command("events")
+    @handles_errors
+    def ingest_events_cmd(
+        files: Annotated[list[Path], typer.Argument(help="Event files (.jsonl, .jsonl.gz).")],
+        store: Annotated[str | None, typer.Option("--store", help="Store location.")] = None,
+    ) -> None:
+        """Ingest events extracted elsewhere (a partner node, a curated list)."""
+        from ews.settings import get_settings
+        from ews.text.events_file import ingest_events_file
+        from ews.text.ingest import recluster
+
+        with _open(store) as ctx:
+            for path in files:
+                report = ingest_events_file(
+                    ctx.store, ctx.catalog, path, max_bytes=get_settings().max_file_bytes
+                )
+                out.print(report.summary(), highlight=False)
+            recluster(ctx.store, ctx.catalog)
