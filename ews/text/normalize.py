@@ -124,10 +124,9 @@ _VI_MARKED = frozenset("àáảãạăằắẳẵặâầấẩẫậèéẻẽ
 
 def vi_mark_ratio(text: str) -> float:
     """Share of letters carrying a Vietnamese diacritic (about 0.3 in accented Vietnamese)."""
-    letters = marked = 0
-    for ch in text.lower():
-        if ch.isalpha():
-            letters += 1
-            if ch in _VI_MARKED:
-                marked += 1
-    return marked / letters if letters else 0.0
+    # map() over C methods: a Python-level loop over characters cost a quarter of extraction,
+    # and a Unicode character-class regex is slower still.
+    letters = sum(map(str.isalpha, text))
+    if not letters:
+        return 0.0
+    return sum(map(_VI_MARKED.__contains__, text.lower())) / letters
