@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ews.catalog import load_catalog
 from ews.text.extract import Extractor
-from ews.text.ingest import open_documents
+from ews.text.ingest import event_json, open_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT.parent / "shared" / "data" / "news" / "vi" / "vi-news-2025-08_2026-08.jsonl.gz"
@@ -32,22 +32,12 @@ def main(argv: list[str]) -> int:
         for event in extractor.extract(doc):
             if event.event_type == "cooperation" or not event.items:
                 continue  # context, or nothing the catalogue tracks
-            rows.append(
-                {
-                    "event_id": event.event_id,
-                    "doc_id": event.doc_id,
-                    "lang": event.lang,
-                    "event_type": event.event_type,
-                    "items": list(event.items),
-                    "country": event.country,
-                    "date": event.date.isoformat(),
-                    "confidence": event.confidence,
-                    "matched": list(event.matched),
-                    "published": doc.published.isoformat() if doc.published else None,
-                    "link": doc.link,
-                    "source_id": spec.id,
-                }
-            )
+            row = json.loads(event_json(event))
+            del row["evidence"]  # the sentence is the publisher's text: not shipped
+            row["published"] = doc.published.isoformat() if doc.published else None
+            row["link"] = doc.link
+            row["source_id"] = spec.id
+            rows.append(row)
     rows.sort(key=lambda r: (r["date"], r["event_id"]))
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:

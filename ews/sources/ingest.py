@@ -68,7 +68,8 @@ _TRADE_KEY: tuple[str, ...] = (
 _TRADE_VALUES: tuple[str, ...] = ("value_usd", "quantity", "quantity_unit", "hs", "item_group")
 
 
-def _sync_source(store: Store, spec: SourceSpec) -> None:
+def sync_source(store: Store, spec: SourceSpec) -> None:
+    """Record (or refresh) the source's description in the store."""
     store.con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
         "name = excluded.name, kind = excluded.kind, format = excluded.format, "
@@ -183,11 +184,7 @@ def ingest_file(
     else:
         raise InputError(f"unknown kind of data {kind!r}", file=file.path)
     report = IngestReport(file=str(file.path), source_id=spec.id)
-    done = store.scalar(
-        "SELECT count(*) FROM ingested_files WHERE file_sha256 = ? AND source_id = ?",
-        [file.sha256, spec.id],
-    )
-    if done:
+    if store.is_ingested(file.sha256, spec.id):
         report.already_ingested = True
         return report
 
@@ -226,22 +223,17 @@ def ingest_file(
         )
 
     with store.transaction():
-        _sync_source(store, spec)
+        sync_source(store, spec)
         report.counts = store.upsert(name, table, key=key, compare=compare)
         c = report.counts
-        store.con.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.sha256,
-                spec.id,
-                file.name,
-                file.size,
-                report.rows_read,
-                c.new,
-                c.changed,
-                c.unchanged,
-                now,
-            ],
+        store.record_file(
+            file_sha256=file.sha256,
+            source_id=spec.id,
+            file_name=file.name,
+            size=file.size,
+            rows=report.rows_read,
+            counts=c,
+            at=now,
         )
         store.audit(
             actor,

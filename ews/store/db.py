@@ -147,6 +147,43 @@ class Store:
             [key, value],
         )
 
+    # -- the ingest ledger -----------------------------------------------------------------
+    def is_ingested(self, file_sha256: str, source_id: str) -> bool:
+        """True when this file content was already ingested as this source."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM ingested_files WHERE file_sha256 = ? AND source_id = ?",
+                [file_sha256, source_id],
+            )
+        )
+
+    def record_file(
+        self,
+        *,
+        file_sha256: str,
+        source_id: str,
+        file_name: str,
+        size: int,
+        rows: int,
+        counts: UpsertCounts,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Mark a file as ingested (call in the transaction that wrote its rows)."""
+        self.con.execute(
+            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_sha256,
+                source_id,
+                file_name,
+                size,
+                rows,
+                counts.new,
+                counts.changed,
+                counts.unchanged,
+                at or utcnow(),
+            ],
+        )
+
     # -- bulk writes -----------------------------------------------------------------------
     def upsert(
         self,

@@ -23,6 +23,7 @@ from ews.records import EVENT_TYPES, Event
 from ews.sources.files import open_input
 from ews.store import Store
 from ews.store.db import utcnow
+from ews.text.ingest import events_table
 
 SOURCE_ID = "events-file"
 
@@ -121,10 +122,7 @@ def ingest_events_file(
     p = Path(path)
     file = open_input(p, max_bytes=max_bytes)
     report = EventsReport(file=str(p))
-    if store.scalar(
-        "SELECT count(*) FROM ingested_files WHERE file_sha256 = ? AND source_id = ?",
-        [file.sha256, SOURCE_ID],
-    ):
+    if store.is_ingested(file.sha256, SOURCE_ID):
         report.already_ingested = True
         return report
     pairs = read_events(p, catalog, max_bytes=max_bytes)
@@ -153,27 +151,11 @@ def ingest_events_file(
     )
     events = [e for e, _ in pairs]
     source_of = {e.doc_id: docs[e.doc_id]["source_id"] for e in events}
-    events_table = pa.table(
-        {
-            "event_id": [e.event_id for e in events],
-            "doc_id": [e.doc_id for e in events],
-            "source_id": [source_of[e.doc_id] for e in events],
-            "lang": [e.lang for e in events],
-            "event_type": [e.event_type for e in events],
-            "country": pa.array([e.country for e in events], pa.string()),
-            "event_date": pa.array([e.date for e in events], pa.date32()),
-            "evidence": [e.evidence for e in events],
-            "confidence": pa.array([e.confidence for e in events], pa.float64()),
-            "cluster_id": pa.array([None] * len(events), pa.string()),
-            "extractor_version": ["imported"] * len(events),
-            "created_at": pa.array([now] * len(events), pa.timestamp("us")),
-            "matched": [json.dumps(list(e.matched), ensure_ascii=False) for e in events],
-        }
-    )
+    table = events_table(events, source_of, "imported", now)
     items = [(e.event_id, hs) for e in events for hs in e.items]
     with store.transaction():
         store.upsert("documents", documents, key=("doc_id",), compare=())
-        counts = store.upsert("events", events_table, key=("event_id",), compare=())
+        counts = store.upsert("events", table, key=("event_id",), compare=())
         if items:
             store.upsert(
                 "event_items",
@@ -181,19 +163,14 @@ def ingest_events_file(
                 key=("event_id", "hs"),
                 compare=(),
             )
-        store.con.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.sha256,
-                SOURCE_ID,
-                p.name,
-                file.size,
-                len(events),
-                counts.new,
-                0,
-                counts.unchanged,
-                now,
-            ],
+        store.record_file(
+            file_sha256=file.sha256,
+            source_id=SOURCE_ID,
+            file_name=p.name,
+            size=file.size,
+            rows=len(events),
+            counts=counts,
+            at=now,
         )
         store.audit("cli", "ingest.events", p.name, {"sha256": file.sha256, "events": len(events)})
     report.events, report.new = len(events), counts.new

@@ -23,9 +23,10 @@ from ews.catalog import Catalog
 from ews.errors import InputError
 from ews.records import Document, Event
 from ews.sources.files import open_input
+from ews.sources.ingest import sync_source
 from ews.sources.news import spec_for_file
 from ews.sources.registry import ReadContext, SourceSpec
-from ews.store import Store
+from ews.store import Store, UpsertCounts
 from ews.store.db import utcnow
 from ews.text.cluster import cluster_events
 from ews.text.extract import Extractor
@@ -122,9 +123,10 @@ def _documents_table(
     )
 
 
-def _events_table(
+def events_table(
     events: Sequence[Event], source_of: dict[str, str], version: str, now: dt.datetime
 ) -> pa.Table:
+    """Events as rows of the ``events`` table (cluster ids are set later by recluster)."""
     return pa.table(
         {
             "event_id": [e.event_id for e in events],
@@ -156,15 +158,6 @@ def _stored_hashes(store: Store, ids: Sequence[str]) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _sync_source(store: Store, spec: SourceSpec) -> None:
-    store.con.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-        "name = excluded.name, kind = excluded.kind, format = excluded.format, "
-        "licence = excluded.licence, url = excluded.url, description = excluded.description",
-        [spec.id, spec.name, spec.kind, spec.format, spec.licence, spec.url, spec.description],
-    )
-
-
 def ingest_news_file(
     store: Store,
     extractor: Extractor,
@@ -192,14 +185,11 @@ def ingest_news_file(
         return report
     report.source_id = spec.id
     file = ctx.file
-    if store.scalar(
-        "SELECT count(*) FROM ingested_files WHERE file_sha256 = ? AND source_id = ?",
-        [file.sha256, spec.id],
-    ):
+    if store.is_ingested(file.sha256, spec.id):
         report.already_ingested = True
         return report
     with store.transaction():
-        _sync_source(store, spec)
+        sync_source(store, spec)
     seen: set[str] = set()
     try:
         for batch in _batches(docs, batch_size):
@@ -220,19 +210,15 @@ def ingest_news_file(
         return report
     report.skipped, report.warnings = ctx.skipped, ctx.warnings
     with store.transaction():
-        store.con.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file.sha256,
-                spec.id,
-                file.name,
-                file.size,
-                report.documents,
-                report.documents_new,
-                report.documents_changed,
-                report.stored_before,
-                utcnow(),
-            ],
+        store.record_file(
+            file_sha256=file.sha256,
+            source_id=spec.id,
+            file_name=file.name,
+            size=file.size,
+            rows=report.documents,
+            counts=UpsertCounts(
+                report.documents_new, report.documents_changed, report.stored_before
+            ),
         )
         store.audit(
             actor,
@@ -304,7 +290,7 @@ def _store_batch(
         if event_list:
             ev_counts = store.upsert(
                 "events",
-                _events_table(event_list, source_of, extractor.version, now),
+                events_table(event_list, source_of, extractor.version, now),
                 key=("event_id",),
                 compare=("event_type", "country", "event_date", "evidence", "confidence", "lang"),
             )
