@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "ews"
@@ -55,6 +55,36 @@ class Settings(BaseSettings):
         default="local",
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
         description="This node's name in alerts and audit records shared with partners.",
+    )
+
+    node_key: Path | None = Field(
+        default=None,
+        description="This node's Ed25519 key file (PEM); default node_key.pem in the user's "
+        "config dir. Partners verify every alert this node signs with its public half.",
+    )
+    node_key_passphrase: SecretStr | None = Field(
+        default=None,
+        description="When set, the node key file is encrypted at rest with it.",
+    )
+    federation_ttl: float = Field(
+        default=600, gt=0, description="Seconds a signed message stays valid (replay window)."
+    )
+    federation_skew: float = Field(
+        default=120, gt=0, description="Seconds of clock difference tolerated between nodes."
+    )
+    federation_retry_max: float = Field(
+        default=300, gt=0, description="Longest wait in seconds between delivery attempts."
+    )
+    federation_timeout: float = Field(
+        default=10, gt=0, description="Seconds before a partner that does not answer is down."
+    )
+    federation_max_bytes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Largest message a node reads; checked before parsing (XML bombs, floods).",
+    )
+    federation_ca_bundle: Path | None = Field(
+        default=None, description="CA file to check partners' TLS certificates."
     )
 
     @field_validator("store")

@@ -52,8 +52,12 @@ class Evidence(_Record):
     text: str | None = Field(default=None, description="The evidence sentence, in its language.")
     link: str | None = None
     source: str | None = Field(default=None, description="Source id or outlet.")
-    figure: float | None = Field(default=None, description="The number behind the evidence.")
-    weight: float | None = Field(default=None, description="Its contribution to the score.")
+    figure: float | None = Field(
+        default=None, allow_inf_nan=False, description="The number behind the evidence."
+    )
+    weight: float | None = Field(
+        default=None, allow_inf_nan=False, description="Its contribution to the score."
+    )
 
 
 class Alert(_Record):
@@ -62,7 +66,7 @@ class Alert(_Record):
     alert_id: str = Field(description="Stable episode id (see alert_id_for).")
     version: int = Field(ge=1)
     msg_type: MsgType
-    hs: str = Field(pattern=r"^\d{4}(\d{2})?$", examples=["280530"])
+    hs: str = Field(pattern=r"^[0-9]{4}([0-9]{2})?$", examples=["280530"])
     item_name: str = Field(examples=["Rare-earth metals"])
     supplier: str | None = Field(
         description="ISO alpha-2 of the country whose action or territory causes the risk."

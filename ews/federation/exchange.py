@@ -1,0 +1,461 @@
+"""Moving alerts between nodes: receive (inbox), serve (feed), deliver (outbox) and sync.
+
+Every exchange is written to the audit log: messages received (stored or duplicate), refused
+(with the reason), pushed, failed pushes, feed pages served and pulled. Storage is idempotent
+by alert version, so a message that arrives twice (by push and by pull, or on a retry after a
+lost answer) is stored once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from ews.alerts.records import Alert
+from ews.alerts.repository import SaveOutcome, save_alert
+from ews.alerts.signing import (
+    Rejected,
+    open_message,
+    request_bytes,
+    seal,
+    sign_request,
+    unb64u,
+)
+from ews.alerts.tlp import share_decision
+from ews.errors import InputError
+from ews.federation.node import Node
+from ews.federation.partners import list_partners, partner_keys
+from ews.store import Store
+
+FEED_PATH = "/federation/v1/feed"
+INBOX_PATH = "/federation/v1/inbox"
+FEED_PAGE = 100
+MAX_PAGES = 50
+RETRY_BASE = dt.timedelta(seconds=1)
+
+
+def utc(now: dt.datetime) -> dt.datetime:
+    """Naive UTC, as the store keeps timestamps."""
+    return now.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _audit_reject(store: Store, rej: Rejected, via: str, subject: str = "") -> None:
+    store.audit(
+        "federation",
+        "federation.reject",
+        subject or (rej.sender or "unknown"),
+        {"reason": rej.reason, "message": rej.message, "claimed_sender": rej.sender, "via": via},
+    )
+
+
+def _use_nonce(
+    store: Store, sender: str, nonce: str, expires: dt.datetime, now: dt.datetime
+) -> None:
+    """Remember a nonce; :class:`Rejected` (replayed) when the sender used it before."""
+    seen = store.scalar(
+        "SELECT count(*) FROM federation_nonces WHERE sender = ? AND nonce = ?", [sender, nonce]
+    )
+    if seen:
+        raise Rejected("replayed", f"nonce {nonce} was already used", sender=sender)
+    store.con.execute(
+        "INSERT INTO federation_nonces VALUES (?, ?, ?, ?)", [sender, nonce, utc(expires), utc(now)]
+    )
+
+
+# -- inbox --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Received:
+    """What the inbox did with one accepted message."""
+
+    outcome: SaveOutcome
+    key: str
+    sender: str
+
+
+def receive(
+    store: Store, node: Node, raw: bytes | dict[str, Any], *, now: dt.datetime, via: str
+) -> Received:
+    """Verify a signed message addressed to this node and store its alert once.
+
+    Raises :class:`Rejected` (after writing the refusal and its reason to the audit log) for
+    unsigned, malformed, unknown-sender, forged or altered, misaddressed, expired, replayed or
+    conflicting messages; nothing is stored then.
+    """
+    cfg = node.config
+    try:
+        opened = open_message(
+            raw,
+            me=node.node_id,
+            key_of=partner_keys(store).get,
+            now=now,
+            skew=cfg.clock_skew,
+            max_bytes=cfg.max_message_bytes,
+        )
+        env, alert = opened.envelope, opened.alert
+        try:
+            with store.transaction():
+                _use_nonce(store, env.sender, env.nonce, env.expires, now)
+                outcome = save_alert(store, alert)
+                store.audit(
+                    env.sender,
+                    "federation.receive",
+                    alert.key,
+                    {"outcome": outcome, "via": via, "nonce": env.nonce, "tlp": alert.tlp},
+                )
+        except Rejected:
+            raise
+        except InputError as exc:  # a different record under a stored version
+            raise Rejected("conflict", exc.message, sender=env.sender) from None
+    except Rejected as rej:
+        _audit_reject(store, rej, via)
+        raise
+    store.con.execute(
+        "DELETE FROM federation_nonces WHERE expires_at < ?", [utc(now - cfg.clock_skew)]
+    )
+    return Received(outcome=outcome, key=alert.key, sender=env.sender)
+
+
+def check_request(
+    store: Store,
+    node: Node,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    now: dt.datetime,
+) -> str:
+    """The partner a signed request comes from; :class:`Rejected` (audited) otherwise."""
+    cfg = node.config
+    sender = headers.get("x-ews-node")
+    try:
+        missing = [
+            h
+            for h in ("x-ews-node", "x-ews-timestamp", "x-ews-nonce", "x-ews-signature")
+            if not headers.get(h)
+        ]
+        if missing:
+            raise Rejected("unsigned", f"request lacks {', '.join(missing)}", sender=sender)
+        assert sender is not None
+        key = partner_keys(store).get(sender)
+        if key is None:
+            raise Rejected(
+                "unknown_sender", f"{sender!r} is not a registered partner", sender=sender
+            )
+        stamp = headers["x-ews-timestamp"]
+        try:
+            ts = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        except ValueError:
+            raise Rejected("malformed", f"bad timestamp {stamp!r}", sender=sender) from None
+        data = request_bytes(
+            method=method,
+            path=path,
+            query=query,
+            node=sender,
+            timestamp=stamp,
+            nonce=headers["x-ews-nonce"],
+            body=body,
+        )
+        try:
+            key.verify(unb64u(headers["x-ews-signature"]), data)
+        except Exception:  # InvalidSignature or undecodable signature: both are forgeries
+            raise Rejected(
+                "bad_signature", "request signature does not verify", sender=sender
+            ) from None
+        if abs(ts - now) > cfg.clock_skew:
+            raise Rejected("expired", f"request time {stamp} is outside the window", sender=sender)
+        with store.transaction():
+            _use_nonce(store, sender, headers["x-ews-nonce"][:64], ts + cfg.clock_skew, now)
+    except Rejected as rej:
+        _audit_reject(store, rej, "feed")
+        raise
+    return sender
+
+
+# -- feed ---------------------------------------------------------------------------------------
+def refresh_feed(store: Store, node_id: str, now: dt.datetime) -> int:
+    """Append this node's alert versions not yet in the feed; returns how many were added."""
+    before = store.scalar("SELECT count(*) FROM federation_feed")
+    store.con.execute(
+        "INSERT INTO federation_feed "
+        "SELECT coalesce((SELECT max(seq) FROM federation_feed), 0) "
+        "       + row_number() OVER (ORDER BY a.sent, a.alert_id, a.version), "
+        "       a.alert_id, a.version, ? "
+        "FROM alerts a WHERE a.origin_node = ? AND a.payload IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM federation_feed f WHERE f.alert_id = a.alert_id AND f.version = a.version)",
+        [utc(now), node_id],
+    )
+    return int(store.scalar("SELECT count(*) FROM federation_feed") - before)
+
+
+def _feed_rows(store: Store, after: int, limit: int) -> list[tuple[int, Alert]]:
+    rows = store.query(
+        "SELECT f.seq, a.payload FROM federation_feed f JOIN alerts a "
+        "ON a.alert_id = f.alert_id AND a.version = f.version "
+        "WHERE f.seq > ? ORDER BY f.seq LIMIT ?",
+        [after, limit],
+    )
+    return [(int(r["seq"]), Alert.model_validate_json(r["payload"])) for r in rows]
+
+
+def feed_page(
+    store: Store,
+    node: Node,
+    partner_name: str,
+    *,
+    cursor: int,
+    since: dt.datetime | None,
+    limit: int,
+    now: dt.datetime,
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """Signed messages for ``partner_name`` after ``cursor``: (items, next cursor, more).
+
+    Only versions the sharing rule lets this partner see are included; ``since`` drops
+    versions sent before it. The cursor advances over withheld versions too.
+    """
+    refresh_feed(store, node.node_id, now)
+    partner = next(p for p in list_partners(store) if p.name == partner_name)
+    rows = _feed_rows(store, cursor, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    for _, alert in rows:
+        if since is not None and alert.sent < since:
+            continue
+        if share_decision(alert, partner.policy)[0]:
+            items.append(
+                seal(
+                    alert,
+                    node.key,
+                    sender=node.node_id,
+                    recipient=partner_name,
+                    now=now,
+                    ttl=node.config.message_ttl,
+                )
+            )
+    next_cursor = rows[-1][0] if rows else cursor
+    store.audit(
+        partner_name,
+        "federation.feed",
+        node.node_id,
+        {
+            "cursor": cursor,
+            "next_cursor": next_cursor,
+            "items": [
+                i["envelope"]["payload"]["alert_id"]
+                + "#"
+                + str(i["envelope"]["payload"]["version"])
+                for i in items
+            ],
+        },
+    )
+    return items, next_cursor, more
+
+
+# -- outbox -------------------------------------------------------------------------------------
+def enqueue(store: Store, node_id: str, now: dt.datetime) -> int:
+    """Queue each feed version for each active partner the sharing rule allows; returns the
+    number of deliveries queued. Re-run safe: a (partner, version) is queued at most once."""
+    refresh_feed(store, node_id, now)
+    partners = list_partners(store, active_only=True)
+    if not partners:
+        return 0
+    queued = 0
+    rows = store.query(
+        "SELECT a.payload FROM federation_feed f JOIN alerts a "
+        "ON a.alert_id = f.alert_id AND a.version = f.version ORDER BY f.seq"
+    )
+    done = {
+        (r["partner"], r["alert_id"], int(r["version"]))
+        for r in store.query("SELECT partner, alert_id, version FROM federation_outbox")
+    }
+    with store.transaction():
+        for row in rows:
+            alert = Alert.model_validate_json(row["payload"])
+            for partner in partners:
+                if (partner.name, alert.alert_id, alert.version) in done:
+                    continue
+                if not share_decision(alert, partner.policy)[0]:
+                    continue
+                store.con.execute(
+                    "INSERT INTO federation_outbox "
+                    "VALUES (?, ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
+                    [partner.name, alert.alert_id, alert.version, utc(now), utc(now)],
+                )
+                queued += 1
+    return queued
+
+
+@dataclass
+class SyncReport:
+    """What one round of synchronisation did."""
+
+    queued: int = 0
+    pushed: int = 0
+    push_failed: int = 0
+    pulled: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"queued {self.queued}, pushed {self.pushed}, failed pushes {self.push_failed}, "
+            f"pulled {self.pulled} (stored {self.stored}, duplicates {self.duplicates}, "
+            f"refused {self.refused})"
+        )
+
+
+def _client(node: Node) -> httpx.Client:
+    verify: str | bool = str(node.config.ca_bundle) if node.config.ca_bundle else True
+    return httpx.Client(timeout=node.config.http_timeout, verify=verify, follow_redirects=False)
+
+
+def push_pending(node: Node, report: SyncReport, now: dt.datetime) -> None:
+    """Deliver due outbox rows; failures stay pending with exponential back-off."""
+    with node.store() as store:
+        report.queued += enqueue(store, node.node_id, now)
+        urls = {p.name: p.url for p in list_partners(store, active_only=True)}
+        due = store.query(
+            "SELECT o.partner, o.alert_id, o.version, o.attempts, a.payload "
+            "FROM federation_outbox o "
+            "JOIN alerts a ON a.alert_id = o.alert_id AND a.version = o.version "
+            "WHERE o.status = 'pending' AND o.next_attempt <= ? ORDER BY o.created_at, o.partner",
+            [utc(now)],
+        )
+    if not due:
+        return
+    results: list[tuple[dict[str, Any], str | None]] = []
+    with _client(node) as client:
+        for row in due:
+            if row["partner"] not in urls:
+                continue
+            alert = Alert.model_validate_json(row["payload"])
+            message = seal(
+                alert,
+                node.key,
+                sender=node.node_id,
+                recipient=row["partner"],
+                now=now,
+                ttl=node.config.message_ttl,
+            )
+            error: str | None = None
+            try:
+                resp = client.post(urls[row["partner"]] + INBOX_PATH, json=message)
+                if resp.status_code != 200:
+                    error = f"HTTP {resp.status_code}: {resp.text[:200]}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+            results.append((row, error))
+    with node.store() as store, store.transaction():
+        for row, error in results:
+            key = (row["partner"], row["alert_id"], row["version"])
+            subject = f"{row['alert_id']}#{row['version']}"
+            if error is None:
+                store.con.execute(
+                    "UPDATE federation_outbox SET status = 'delivered', attempts = attempts + 1, "
+                    "delivered_at = ?, last_error = NULL "
+                    "WHERE partner = ? AND alert_id = ? AND version = ?",
+                    [utc(now), *key],
+                )
+                store.audit(node.node_id, "federation.push", subject, {"partner": row["partner"]})
+                report.pushed += 1
+            else:
+                attempts = int(row["attempts"]) + 1
+                wait = min(node.config.retry_max, RETRY_BASE * 2 ** min(attempts, 20))
+                store.con.execute(
+                    "UPDATE federation_outbox SET attempts = ?, next_attempt = ?, last_error = ? "
+                    "WHERE partner = ? AND alert_id = ? AND version = ?",
+                    [attempts, utc(now + wait), error, *key],
+                )
+                store.audit(
+                    node.node_id,
+                    "federation.push_failed",
+                    subject,
+                    {"partner": row["partner"], "attempt": attempts, "error": error},
+                )
+                report.push_failed += 1
+
+
+def pull_partner(node: Node, partner: str, url: str, report: SyncReport, now: dt.datetime) -> None:
+    """Read a partner's feed from the stored cursor on, storing what it sends (verified)."""
+    with node.store() as store:
+        cursor = store.scalar("SELECT cursor FROM federation_cursors WHERE partner = ?", [partner])
+    cursor = str(cursor or "0")
+    with _client(node) as client:
+        for _ in range(MAX_PAGES):
+            query = urlencode({"cursor": cursor, "limit": str(FEED_PAGE)})
+            headers = sign_request(
+                node.key, method="GET", path=FEED_PATH, query=query, node=node.node_id, now=now
+            )
+            try:
+                resp = client.get(f"{url}{FEED_PATH}?{query}", headers=headers)
+            except httpx.HTTPError as exc:
+                report.errors.append(f"pull {partner}: {type(exc).__name__}: {exc}")
+                return
+            if resp.status_code != 200:
+                report.errors.append(f"pull {partner}: HTTP {resp.status_code} {resp.text[:200]}")
+                return
+            try:
+                page = resp.json()
+                items = list(page["items"])
+                next_cursor = str(int(page["next_cursor"]))
+                more = bool(page["more"])
+            except (ValueError, KeyError, TypeError):
+                report.errors.append(f"pull {partner}: malformed feed page")
+                return
+            with node.store() as store:
+                for item in items:
+                    report.pulled += 1
+                    try:
+                        got = receive(store, node, item, now=now, via=f"pull:{partner}")
+                    except Rejected:
+                        report.refused += 1
+                        continue
+                    if got.outcome == "stored":
+                        report.stored += 1
+                    else:
+                        report.duplicates += 1
+                with store.transaction():
+                    store.con.execute(
+                        "INSERT INTO federation_cursors VALUES (?, ?, ?) ON CONFLICT (partner) "
+                        "DO UPDATE SET cursor = excluded.cursor, pulled_at = excluded.pulled_at",
+                        [partner, next_cursor, utc(now)],
+                    )
+                    store.audit(
+                        node.node_id,
+                        "federation.pull",
+                        partner,
+                        {"cursor": cursor, "next_cursor": next_cursor, "items": len(items)},
+                    )
+            cursor = next_cursor
+            if not more:
+                return
+
+
+def sync_once(
+    node: Node, *, now: dt.datetime | None = None, push: bool = True, pull: bool = True
+) -> SyncReport:
+    """One round: queue and push pending deliveries, then pull every active partner's feed."""
+    report = SyncReport()
+    now = now or dt.datetime.now(dt.UTC)
+    if push:
+        push_pending(node, report, now)
+    if pull:
+        with node.store() as store:
+            partners = [(p.name, p.url) for p in list_partners(store, active_only=True)]
+        for name, url in partners:
+            pull_partner(node, name, url, report, dt.datetime.now(dt.UTC))
+    return report
+
+
+def outbox_counts(store: Store) -> dict[str, int]:
+    """Deliveries by status."""
+    rows = store.query("SELECT status, count(*) AS n FROM federation_outbox GROUP BY status")
+    return {r["status"]: int(r["n"]) for r in rows}

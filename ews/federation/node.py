@@ -1,0 +1,74 @@
+"""This node: its store (opened briefly, shared with other processes) and its key.
+
+DuckDB lets one process write a file at a time, and a node's server, its sync loop and the
+operator's commands all need the store. So federation code opens the store for each short
+unit of work, never across a network call, and retries while another process holds it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ews.alerts.signing import load_private_key, public_key_text
+from ews.errors import StoreError
+from ews.federation.config import FederationConfig
+from ews.store import Store
+
+# Threads of one process take turns: two connections of one process to one file would race
+# on the same transactions.
+_PROCESS_LOCK = threading.RLock()
+
+
+@contextmanager
+def open_store(location: str, *, timeout: float = 15.0) -> Iterator[Store]:
+    """The store, opened (and migrated) for one unit of work and closed after it.
+
+    Waits up to ``timeout`` seconds while another process holds the file's lock.
+    """
+    with _PROCESS_LOCK:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                store = Store(location)
+                break
+            except StoreError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + random.random() * 0.04)  # noqa: S311  # jitter, not crypto
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+class Node:
+    """This node's identity and configuration."""
+
+    def __init__(self, config: FederationConfig) -> None:
+        self.config = config
+
+    @property
+    def node_id(self) -> str:
+        return self.config.node_id
+
+    @cached_property
+    def key(self) -> Ed25519PrivateKey:
+        """The node's signing key (read once)."""
+        return load_private_key(self.config.key_path, self.config.key_passphrase)
+
+    @property
+    def public_key(self) -> str:
+        return public_key_text(self.key)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """See :func:`open_store`."""
+        with open_store(self.config.store) as store:
+            yield store
