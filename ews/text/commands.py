@@ -8,6 +8,7 @@ reason and the rest go on; when no file could be read the command exits with cod
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -113,7 +114,7 @@ def register(app: typer.Typer, ingest_app: typer.Typer) -> None:
         from ews.context import Context
         from ews.settings import get_settings
         from ews.text.extract import Extractor
-        from ews.text.ingest import ingest_news_file, recluster
+        from ews.text.ingest import FileReport, ingest_news_file, recluster
 
         settings = get_settings()
         failed = 0
@@ -121,6 +122,19 @@ def register(app: typer.Typer, ingest_app: typer.Typer) -> None:
             extractor = Extractor(ctx.catalog)
             today = ctx.clock().date()
             show = settings.progress and sys.stderr.isatty()
+
+            def ingest_one(path: Path, on_batch: Callable[[int], None] | None) -> FileReport:
+                return ingest_news_file(
+                    ctx.store,
+                    extractor,
+                    path,
+                    source_id=source,
+                    max_bytes=settings.max_file_bytes,
+                    batch_size=batch,
+                    today=today,
+                    on_batch=on_batch,
+                )
+
             for path in paths:
                 if show:
                     from rich.progress import (
@@ -147,26 +161,9 @@ def register(app: typer.Typer, ingest_app: typer.Typer) -> None:
                         def advance(n: int, t: TaskID = task, p: Progress = progress) -> None:
                             p.advance(t, n)
 
-                        report = ingest_news_file(
-                            ctx.store,
-                            extractor,
-                            path,
-                            source_id=source,
-                            max_bytes=settings.max_file_bytes,
-                            batch_size=batch,
-                            today=today,
-                            on_batch=advance,
-                        )
+                        report = ingest_one(path, advance)
                 else:
-                    report = ingest_news_file(
-                        ctx.store,
-                        extractor,
-                        path,
-                        source_id=source,
-                        max_bytes=settings.max_file_bytes,
-                        batch_size=batch,
-                        today=today,
-                    )
+                    report = ingest_one(path, None)
                 if report.error:
                     failed += 1
                     err.print(f"error: {report.summary()}", highlight=False, markup=False)

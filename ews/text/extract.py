@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ews.catalog import Catalog
-from ews.records import Document, Event, EventType, Lang
+from ews.records import EVENT_TYPES, Document, Event, EventType, Lang
 from ews.text.dates import effective_date
 from ews.text.langid import detect
 from ews.text.lexicon import (
@@ -54,19 +54,7 @@ MIN_CONFIDENCE = 0.5
 MAX_SCAN_CHARS = 1_000_000
 """Text scanned per document; readers refuse far larger documents before this point."""
 
-DISRUPTIONS: frozenset[str] = frozenset(
-    {
-        "export_restriction",
-        "import_restriction",
-        "sanction",
-        "production_disruption",
-        "natural_disaster",
-        "logistics_disruption",
-        "conflict",
-        "price_spike",
-        "shortage",
-    }
-)
+DISRUPTIONS: frozenset[str] = frozenset(EVENT_TYPES) - {"restriction_eased", "cooperation"}
 _COOPERATION_OVERRIDES = frozenset({"export_restriction", "import_restriction", "sanction"})
 _SOV = frozenset({"ja", "ko"})
 _TRADE_CONTEXT = frozenset({"export", "import", "restrict", "measure", "control", "plant"})
