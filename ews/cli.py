@@ -351,20 +351,14 @@ def info_cmd(store: StoreOpt = None) -> None:
         table = Table(title=f"store {ctx.store.location} (schema v{ctx.store.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
-        for name in (
-            "items",
-            "countries",
-            "sources",
-            "ingested_files",
-            "price_observations",
-            "trade_observations",
-            "documents",
-            "events",
-            "assessments",
-            "alerts",
-            "partners",
-            "audit_log",
-        ):
+        names = [
+            r["table_name"]
+            for r in ctx.store.query(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main' ORDER BY table_name"
+            )
+        ]
+        for name in names:
             table.add_row(name, f"{ctx.store.scalar(f'SELECT count(*) FROM {name}'):,}")
         out.print(table)
 

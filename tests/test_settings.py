@@ -42,3 +42,13 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, 
 def test_find_shared_data_honours_setting(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("data", encoding="utf-8")
     assert find_shared_data(Settings(shared_data=tmp_path)) == tmp_path
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    """A setting nobody can find is a setting nobody can use (datasette's rule)."""
+    from ews.settings import project_root
+
+    readme = (project_root() / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"setting {name} has no description"
+        assert f"EWS_{name.upper()}" in readme, f"EWS_{name.upper()} is not in README.md"

@@ -25,16 +25,23 @@ class SignalSet:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def collect_signals(ctx: Context, config: RiskConfig, *, today: dt.date) -> SignalSet:
-    """Every signal the store supports, screened against ``today``."""
-    from ews.indicators.run import run_prices, run_trade
+def collect_signals(
+    ctx: Context, config: RiskConfig, *, today: dt.date, save_runs: bool = False
+) -> SignalSet:
+    """Every signal the store supports, screened against ``today``.
+
+    With ``save_runs`` the indicator runs behind the anomalies are stored (with their inputs
+    and parameters), so every measured signal of a saved assessment can be traced.
+    """
+    from ews.indicators.run import run_prices, run_trade, save_run
 
     events = event_signals(ctx.store, ctx.catalog, config)
+    runs = [run_trade(ctx.store), run_prices(ctx.store)]
+    if save_runs:
+        for run in runs:
+            save_run(ctx.store, run, actor="risk")
     anomalies = [
-        d.anomalies[i]
-        for run in (run_trade(ctx.store), run_prices(ctx.store))
-        if run.report is not None
-        for d, i in run.report.anomalies()
+        d.anomalies[i] for run in runs if run.report is not None for d, i in run.report.anomalies()
     ]
     measured = anomaly_signals(anomalies, ctx.store, ctx.catalog, config)
     ok, problems = screen([*events, *measured], ctx.catalog, today=today)
@@ -52,7 +59,7 @@ def assess(
     """Replay every unit up to ``as_of`` (default: today by the context's clock) and save."""
     config = load_config()
     today = as_of or ctx.clock().date()
-    signals = collect_signals(ctx, config, today=today)
+    signals = collect_signals(ctx, config, today=today, save_runs=persist)
     begin = start or min((s.known for s in signals.signals), default=today)
     result = replay(
         signals.signals,
