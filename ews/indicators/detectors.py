@@ -120,6 +120,31 @@ class Detector(ABC):
         leave those periods unscored.
         """
 
+    def _anomaly(
+        self,
+        series: Series,
+        *,
+        period: dt.date,
+        kind: str,
+        value: float,
+        baseline: float | None,
+        score: float,
+        details: dict[str, float | str | None],
+    ) -> Anomaly:
+        """An anomaly of ``series`` carrying this detector's method, threshold and parameters."""
+        return Anomaly(
+            series_key=series.key,
+            period=period,
+            kind=kind,
+            value=value,
+            baseline=baseline,
+            score=round(float(score), 4),
+            threshold=self.threshold,  # type: ignore[attr-defined]
+            method=self.method,
+            parameters=self.parameters(),
+            details=details,
+        )
+
     def _flag(self, score: float, threshold: float, direction: Direction) -> bool:
         if not math.isfinite(score):
             return False
@@ -217,7 +242,6 @@ class TradeFlowDrop(Detector):
         )
         out: list[Anomaly] = []
         evaluated = 0
-        params = self.parameters()
         ly = lag(v, 12)
         for t, period in enumerate(series.periods):
             score = _extreme(z1[t], z2[t], self.direction)
@@ -232,16 +256,13 @@ class TradeFlowDrop(Detector):
                 else None
             )
             out.append(
-                Anomaly(
-                    series_key=series.key,
+                self._anomaly(
+                    series,
                     period=period,
                     kind="trade_drop" if score < 0 else "trade_surge",
                     value=float(v[t]),
                     baseline=baseline,
-                    score=round(float(score), 4),
-                    threshold=self.threshold,
-                    method=self.method,
-                    parameters=params,
+                    score=float(score),
                     details={
                         "yoy_log_change": _num(yoy[t]),
                         "z_yoy": _num(z1[t]),
@@ -303,7 +324,6 @@ class UnitValueJump(Detector):
         )
         out: list[Anomaly] = []
         evaluated = 0
-        params = self.parameters()
         for t, period in enumerate(series.periods):
             score = _extreme(z1[t], z2[t], self.direction)
             if not math.isfinite(score):
@@ -314,16 +334,13 @@ class UnitValueJump(Detector):
             base = uv[max(0, t - 12) : t]
             base = base[np.isfinite(base)]
             out.append(
-                Anomaly(
-                    series_key=series.key,
+                self._anomaly(
+                    series,
                     period=period,
                     kind="unit_value_jump" if score > 0 else "unit_value_drop",
                     value=float(uv[t]),
                     baseline=float(np.median(base)) if len(base) else None,
-                    score=round(float(score), 4),
-                    threshold=self.threshold,
-                    method=self.method,
-                    parameters=params,
+                    score=float(score),
                     details={
                         "z_yoy": _num(z1[t]),
                         "z_level": _num(z2[t]),
@@ -384,7 +401,6 @@ class PriceAnomaly(Detector):
         score = self.alpha * zq + (1 - self.alpha) * za
         out: list[Anomaly] = []
         evaluated = 0
-        params = self.parameters()
         p12 = lag(series.values, 12)
         for t, period in enumerate(series.periods):
             s = float(score[t])
@@ -395,16 +411,13 @@ class PriceAnomaly(Detector):
                 continue
             quarterly, annual = self.alpha * zq[t], (1 - self.alpha) * za[t]
             out.append(
-                Anomaly(
-                    series_key=series.key,
+                self._anomaly(
+                    series,
                     period=period,
                     kind="price_spike" if s > 0 else "price_drop",
                     value=float(series.values[t]),
                     baseline=_num(p12[t]),
-                    score=round(s, 4),
-                    threshold=self.threshold,
-                    method=self.method,
-                    parameters=params,
+                    score=s,
                     details={
                         "cqgr": _num(cqgr[t]),
                         "cagr": _num(cagr[t]),
@@ -445,7 +458,6 @@ class PriceSpike(Detector):
         prev = lag(series.values, 1)
         out: list[Anomaly] = []
         evaluated = 0
-        params = self.parameters()
         for t, period in enumerate(series.periods):
             if not math.isfinite(z[t]):
                 continue
@@ -453,16 +465,13 @@ class PriceSpike(Detector):
             if not self._flag(float(z[t]), self.threshold, self.direction):
                 continue
             out.append(
-                Anomaly(
-                    series_key=series.key,
+                self._anomaly(
+                    series,
                     period=period,
                     kind="price_jump" if z[t] > 0 else "price_fall",
                     value=float(series.values[t]),
                     baseline=float(prev[t] * math.exp(med[t])),
-                    score=round(float(z[t]), 4),
-                    threshold=self.threshold,
-                    method=self.method,
-                    parameters=params,
+                    score=float(z[t]),
                     details={"log_change": _num(change[t])},
                 )
             )
