@@ -12,6 +12,7 @@ from ews.records import WORLD
 from ews.risk.config import RiskConfig
 from ews.risk.signals import Signal
 from ews.store import Store
+from ews.text.ingest import outlet_of
 
 # Anomaly kinds that point to a supply problem (a rise in exports does not).
 SUPPLY_ANOMALIES = {"trade_drop", "unit_value_jump"}
@@ -49,7 +50,7 @@ def event_signals(store: Store, catalog: Catalog, config: RiskConfig) -> list[Si
     for (cluster, group), members in clusters.items():
         members.sort(key=lambda r: (r["published"] or r["event_date"], r["event_id"]))
         first = members[0]
-        outlets = {_host(m["outlet_key"]) for m in members}
+        outlets = {outlet_of(m["outlet_key"] or "?") for m in members}
         sources = max(1, len(outlets))
         confidence = max(float(m["confidence"]) for m in members)
         known = first["published"] or first["event_date"]
@@ -87,14 +88,6 @@ def event_signals(store: Store, catalog: Catalog, config: RiskConfig) -> list[Si
             )
         )
     return out
-
-
-def _host(value: str | None) -> str:
-    if not value:
-        return "?"
-    if "://" in value:
-        return value.split("://", 1)[1].split("/", 1)[0].removeprefix("www.")
-    return value
 
 
 def _partner_shares(store: Store) -> dict[tuple[str, str, str], float]:

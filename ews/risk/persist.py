@@ -104,9 +104,8 @@ def save(
         )
     alerts = [alert_row(a) for a in result.alerts]
     with store.transaction():
-        store.con.execute("DELETE FROM assessments")
-        if rows:
-            store.replace_all("assessments", pa.Table.from_pylist(rows))
+        # Assessments are derived: each run replaces them all.
+        store.replace_all("assessments", pa.Table.from_pylist(rows))
         added = 0
         if alerts:
             table = pa.Table.from_pylist(alerts)

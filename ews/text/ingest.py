@@ -346,7 +346,7 @@ def recluster(store: Store, catalog: Catalog) -> int:
     }
     # The outlet is the link's host where there is a link: the same story from two sites of
     # one source counts twice, a story repeated by one site counts once.
-    outlet = {doc: _host(value) for doc, value in sources.items()}
+    outlet = {doc: outlet_of(value) for doc, value in sources.items()}
     clusters = cluster_events(events, catalog, sources=outlet)
     table = pa.table(
         {
@@ -366,7 +366,10 @@ def recluster(store: Store, catalog: Catalog) -> int:
     return len(clusters)
 
 
-def _host(value: str) -> str:
+def outlet_of(value: str) -> str:
+    """The outlet behind a link (its host, without www.), or the value itself (a source id).
+
+    Two items of one outlet are one source, however many of its pages tell the story."""
     if "://" not in value:
         return value
     return value.split("://", 1)[1].split("/", 1)[0].lower().removeprefix("www.")
