@@ -378,6 +378,7 @@ def audit_verify(store: StoreOpt = None) -> None:
 
 def _register_stages() -> None:
     # Stages own their commands; the CLI module only mounts them.
+    from ews.api.commands import register as register_api
     from ews.federation.commands import register as register_federation
     from ews.indicators.commands import register as register_indicators
     from ews.risk.commands import register as register_risk
@@ -389,6 +390,7 @@ def _register_stages() -> None:
     register_indicators(app)
     register_risk(app)
     register_federation(app)
+    register_api(app)  # after federation: it adds create/list/revoke to the same `keys` group
 
 
 _register_stages()

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default=None, description="CA file to check partners' TLS certificates."
     )
 
+    api_max_bytes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Largest API request body; bigger ones get 413 before they are read.",
+    )
+
     @field_validator("store")
     @classmethod
     def _store_not_empty(cls, value: str) -> str:

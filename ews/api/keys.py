@@ -1,0 +1,171 @@
+"""API keys: scoped, revocable, stored hashed, each with its own rate limit.
+
+A token is ``ews_<key_id>_<secret>`` where the secret is 32 random bytes (URL-safe base64).
+The key id in the token lets the server find the row; only the SHA-256 of the whole token is
+stored, and it is compared in constant time, so a copy of the store does not give access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ews.errors import EwsError
+from ews.store import Store
+from ews.store.db import utcnow
+
+Scope = Literal["read", "write", "admin", "partner"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin", "partner")
+TOKEN_PREFIX = "ews_"  # noqa: S105  # a marker that makes leaked tokens findable, not a secret
+DEFAULT_RATE = 120
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key, without its secret."""
+
+    key_id: str
+    name: str
+    scopes: tuple[str, ...]
+    rate_per_minute: int
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+    def allows(self, scope: str) -> bool:
+        """True when the key carries ``scope``; ``admin`` carries every scope."""
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def hash_token(token: str) -> str:
+    """Hex SHA-256 of a token: what the store keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(scopes))
+    if not wanted:
+        raise EwsError("a key needs at least one scope")
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown:
+        raise EwsError(f"unknown scope {unknown[0]!r}; use {', '.join(SCOPES)}")
+    return wanted
+
+
+def create_key(
+    store: Store, name: str, scopes: Iterable[str], rate_per_minute: int = DEFAULT_RATE
+) -> tuple[str, str]:
+    """Create a key; returns ``(key_id, token)``. The token is not stored and cannot be shown
+    again."""
+    if not name.strip():
+        raise EwsError("a key needs a name")
+    if rate_per_minute < 1:
+        raise EwsError("the rate limit must be at least 1 request per minute")
+    wanted = _check_scopes(scopes)
+    key_id = secrets.token_hex(6)
+    token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    with store.transaction():
+        store.con.execute(
+            "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            [key_id, name, hash_token(token), json.dumps(wanted), rate_per_minute, utcnow()],
+        )
+        store.audit(
+            "api",
+            "api_key.create",
+            key_id,
+            {"name": name, "scopes": list(wanted), "rate_per_minute": rate_per_minute},
+        )
+    return key_id, token
+
+
+def revoke_key(store: Store, key_id: str) -> None:
+    """Revoke a key at once; refuses unknown or already revoked keys."""
+    with store.transaction():
+        row = store.query("SELECT revoked_at FROM api_keys WHERE key_id = ?", [key_id])
+        if not row:
+            raise EwsError(f"no API key {key_id!r}")
+        if row[0]["revoked_at"] is not None:
+            raise EwsError(f"API key {key_id!r} is already revoked")
+        store.con.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [utcnow(), key_id])
+        store.audit("api", "api_key.revoke", key_id, {})
+
+
+def _key(row: dict[str, object]) -> ApiKey:
+    revoked = row["revoked_at"]
+    created = row["created_at"]
+    assert isinstance(created, dt.datetime)
+    return ApiKey(
+        key_id=str(row["key_id"]),
+        name=str(row["name"]),
+        scopes=tuple(json.loads(str(row["scopes"]))),
+        rate_per_minute=int(str(row["rate_per_minute"])),
+        created_at=created,
+        revoked_at=revoked if isinstance(revoked, dt.datetime) else None,
+    )
+
+
+def list_keys(store: Store) -> list[ApiKey]:
+    """Every key, revoked ones included, oldest first."""
+    rows = store.query(
+        "SELECT key_id, name, scopes, rate_per_minute, created_at, revoked_at FROM api_keys "
+        "ORDER BY created_at, key_id"
+    )
+    return [_key(r) for r in rows]
+
+
+def authenticate(store: Store, token: str) -> ApiKey | None:
+    """The live key a token belongs to, or None (malformed, unknown or revoked)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    key_id, sep, _ = token[len(TOKEN_PREFIX) :].partition("_")
+    if not sep or not key_id:
+        return None
+    rows = store.query(
+        "SELECT key_id, name, key_hash, scopes, rate_per_minute, created_at, revoked_at "
+        "FROM api_keys WHERE key_id = ?",
+        [key_id],
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    if not hmac.compare_digest(str(row["key_hash"]), hash_token(token)):
+        return None
+    if row["revoked_at"] is not None:
+        return None
+    return _key(row)
+
+
+class RateLimiter:
+    """A token bucket per key, in memory: ``rate`` requests per minute, bursts up to ``rate``.
+
+    Per process: several server processes each allow the full rate.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key_id: str, rate_per_minute: int) -> bool:
+        """Take one token from the key's bucket; False when it is empty."""
+        now = self._clock()
+        capacity = float(rate_per_minute)
+        with self._lock:
+            tokens, last = self._buckets.get(key_id, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * capacity / 60.0)
+            if tokens < 1.0:
+                self._buckets[key_id] = (tokens, now)
+                return False
+            self._buckets[key_id] = (tokens - 1.0, now)
+            return True
+
+    def retry_after(self, rate_per_minute: int) -> int:
+        """Seconds until one more request is allowed (upper bound)."""
+        return max(1, int(60 / rate_per_minute + 0.999))

@@ -1,0 +1,183 @@
+"""The API's wire models: separate from the storage records so either can change alone.
+
+Every field carries an example; the OpenAPI document shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Problem(_Out):
+    """Why a request was refused."""
+
+    detail: str = Field(examples=["missing API key"])
+
+
+class ItemOut(_Out):
+    """A critical item."""
+
+    hs: str = Field(description="HS 2022 code (4 or 6 digits).", examples=["280530"])
+    group: str = Field(description="Material family.", examples=["rare_earths"])
+    sector: str = Field(examples=["minerals"])
+    names: dict[str, str] = Field(
+        description="Display name per language key.",
+        examples=[{"en": "Rare-earth metals", "ko": "희토류 금속"}],
+    )
+    aliases: dict[str, list[str]] = Field(
+        description="Other names per language key.", examples=[{"en": ["REE metals"]}]
+    )
+    note: str = Field(description="Why the item is critical.", examples=["Magnets for motors."])
+    hs_description: str = Field(
+        description="The HS 2022 heading text.", examples=["Rare-earth metals, scandium..."]
+    )
+
+
+class ItemPage(_Out):
+    """A page of items."""
+
+    total: int = Field(description="Matches before paging.", examples=[42])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+    items: list[ItemOut]
+
+
+class CountryOut(_Out):
+    """A country or territory."""
+
+    iso2: str = Field(examples=["KR"])
+    iso3: str = Field(examples=["KOR"])
+    numeric: str = Field(examples=["410"])
+    region: str = Field(examples=["Asia"])
+    names: dict[str, str] = Field(examples=[{"en": "Korea, Republic of", "ko": "대한민국"}])
+
+
+class AlertOut(_Out):
+    """The newest version of an alert, as on the alert board."""
+
+    id: str = Field(examples=["ews-280530-CN-ALL-20260105-b8e50eef"])
+    item: str = Field(description="HS code.", examples=["280530"])
+    item_name: str = Field(examples=["Rare-earth metals"])
+    country: str | None = Field(description="Supplier (ISO alpha-2).", examples=["CN"])
+    importer: str | None = Field(
+        description="Watching country for a watchlist alert; null for global.", examples=["KR"]
+    )
+    level: str = Field(examples=["alert"])
+    peak_level: str = Field(description="Highest level over all versions.", examples=["serious"])
+    updated: dt.datetime = Field(examples=["2026-01-05T00:00:00Z"])
+    version: int = Field(examples=[2])
+    msg_type: str = Field(description="Alert, Update or Cancel.", examples=["Update"])
+    headline: str = Field(examples=["Rare-earth metals from CN: alert"])
+    tlp: str = Field(examples=["AMBER"])
+
+
+class AlertPage(_Out):
+    """A page of alerts, newest first."""
+
+    total: int = Field(examples=[7])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+    items: list[AlertOut]
+
+
+class EvidenceOut(_Out):
+    """One reason behind an alert."""
+
+    kind: str = Field(examples=["event"])
+    ref: str = Field(examples=["ev-1a2b"])
+    summary: str = Field(examples=["Export licence requirement announced"])
+    date: dt.date | None = Field(examples=["2026-01-03"])
+    lang: str | None = Field(examples=["vi"])
+    text: str | None = Field(description="The evidence sentence.", examples=["Trung Quốc ..."])
+    link: str | None = Field(examples=["https://example.org/news/1"])
+    source: str | None = Field(examples=["vnexpress"])
+    figure: float | None = Field(examples=[3.2])
+    weight: float | None = Field(description="Contribution to the score.", examples=[0.41])
+
+
+class AlertVersionOut(_Out):
+    """One version of an alert."""
+
+    version: int = Field(examples=[1])
+    msg_type: str = Field(examples=["Alert"])
+    level: str = Field(examples=["caution"])
+    previous_level: str | None = Field(examples=["attention"])
+    score: float = Field(examples=[0.62])
+    sent: dt.datetime = Field(examples=["2026-01-05T00:00:00Z"])
+    headline: str = Field(examples=["Rare-earth metals from CN: caution"])
+    summary: str = Field(examples=["Export controls announced; exports fell 40%."])
+    tlp: str = Field(examples=["AMBER"])
+    references: list[str] = Field(examples=[["ews-280530-CN-ALL-20260105-b8e50eef#1"]])
+
+
+class AlertDetail(_Out):
+    """An alert with all its versions and the evidence behind it (the explain)."""
+
+    alert: AlertOut
+    onset: dt.date = Field(examples=["2026-01-05"])
+    origin_node: str = Field(examples=["KR"])
+    versions: list[AlertVersionOut] = Field(description="Oldest first.")
+    evidence: list[EvidenceOut] = Field(
+        description="Evidence of the newest version that has any, strongest first."
+    )
+
+
+class EventOut(_Out):
+    """An event extracted from a text."""
+
+    event_id: str = Field(examples=["ev-1a2b3c"])
+    date: dt.date = Field(examples=["2026-01-03"])
+    event_type: str = Field(examples=["export_restriction"])
+    country: str | None = Field(examples=["CN"])
+    items: list[str] = Field(description="HS codes the event concerns.", examples=[["280530"]])
+    lang: str = Field(examples=["vi"])
+    evidence: str = Field(description="The evidence sentence.", examples=["Trung Quốc ..."])
+    confidence: float = Field(examples=[0.8])
+    link: str | None = Field(examples=["https://example.org/news/1"])
+    source_id: str = Field(examples=["events-file"])
+    matched: list[Any] = Field(
+        description="Lexicon terms that fired.", examples=[["đất hiếm", "hạn chế xuất khẩu"]]
+    )
+
+
+class EventPage(_Out):
+    """A page of events, newest first."""
+
+    total: int = Field(examples=[120])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+    items: list[EventOut]
+
+
+class AssessmentOut(_Out):
+    """The latest assessment of one unit (item family x supplier x importer)."""
+
+    assessment_id: str = Field(examples=["rare_earths|CN||2026-01-05"])
+    group: str | None = Field(examples=["rare_earths"])
+    hs: str = Field(examples=["280530"])
+    supplier: str | None = Field(examples=["CN"])
+    importer: str | None = Field(examples=[None])
+    as_of: dt.date = Field(examples=["2026-01-05"])
+    score: float = Field(examples=[0.62])
+    level: str = Field(examples=["caution"])
+    explanation: list[dict[str, Any]] = Field(
+        description="Each contribution with its evidence, strongest first.",
+        examples=[[{"kind": "event", "contribution": 0.3, "summary": "export ban"}]],
+    )
+    config_version: str = Field(examples=["risk-1"])
+
+
+class AssessmentPage(_Out):
+    """A page of assessments, highest score first."""
+
+    total: int = Field(examples=[30])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+    items: list[AssessmentOut]
