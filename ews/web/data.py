@@ -1,0 +1,520 @@
+"""What the dashboard and the weekly report show, read from the store as data frames.
+
+Every figure comes from stored observations, indicator runs, events and alerts; where the
+store holds nothing for a chart the frame is empty and the page says so, rather than drawing
+invented numbers. Trade rows are matched to an item the way the indicators match them: by
+its HS code (either code a prefix of the other) or by its family when a source reports one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ews.alerts.records import LEVELS, Alert
+from ews.catalog import Catalog
+from ews.records import WORLD, Item
+from ews.risk.commands import latest_versions, peak_levels
+from ews.risk.persist import load_alerts
+from ews.store import Store
+from ews.text.gloss import Glossary
+
+TOP_PARTNERS = 7
+OTHERS = "Others"
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _item_condition(item: Item, alias: str = "") -> tuple[str, list[Any]]:
+    """SQL condition (and parameters) for rows of ``item``: its code, a prefix, or its family."""
+    p = f"{alias}." if alias else ""
+    return (
+        f"(({p}hs IS NOT NULL AND (starts_with({p}hs, ?) OR starts_with(?, {p}hs))) "
+        f"OR {p}item_group = ?)",
+        [item.hs, item.hs, item.group],
+    )
+
+
+def latest_run(store: Store, kind: str) -> str | None:
+    """Id of the newest indicator run of ``kind`` (dependence, trade or prices)."""
+    value = store.scalar(
+        "SELECT run_id FROM indicator_runs WHERE kind = ? ORDER BY created_at DESC LIMIT 1",
+        [kind],
+    )
+    return str(value) if value is not None else None
+
+
+# -- prices ------------------------------------------------------------------------------------
+def prices(store: Store, item: Item) -> pd.DataFrame:
+    """Monthly price series linked to the item: series, name, unit, period, value."""
+    rows = store.query(
+        "SELECT source_id, series_id, series_name, unit, period, value FROM price_observations "
+        "WHERE freq = 'M' AND hs IS NOT NULL AND (starts_with(hs, ?) OR starts_with(?, hs)) "
+        "ORDER BY series_id, period",
+        [item.hs, item.hs],
+    )
+    out = [
+        {
+            "series": f"{r['series_name']} ({r['unit']})",
+            "series_key": f"price:{r['source_id']}:{r['series_id']}",
+            "period": r["period"],
+            "value": r["value"],
+        }
+        for r in rows
+    ]
+    return _frame(out, ["series", "series_key", "period", "value"])
+
+
+def price_anomalies(store: Store, price_frame: pd.DataFrame) -> pd.DataFrame:
+    """Anomalies of the newest price run on the series in ``price_frame``."""
+    run = latest_run(store, "prices")
+    columns = ["series", "period", "value", "score", "kind", "method"]
+    if run is None or price_frame.empty:
+        return _frame([], columns)
+    names = dict(zip(price_frame["series_key"], price_frame["series"], strict=False))
+    rows = store.query(
+        "SELECT series_key, period, value, score, kind, method FROM anomalies "
+        "WHERE run_id = ? AND list_contains(?, series_key) ORDER BY period",
+        [run, sorted(names)],
+    )
+    return _frame([{**r, "series": names[r["series_key"]]} for r in rows], columns)
+
+
+# -- trade -------------------------------------------------------------------------------------
+def trade_rows(store: Store, item: Item) -> pd.DataFrame:
+    """Trade observations of the item: reporter, partner, flow, freq, period, value_usd."""
+    cond, params = _item_condition(item)
+    rows = store.query(
+        "SELECT reporter, partner, flow, freq, period, sum(value_usd) AS value_usd "
+        f"FROM trade_observations WHERE {cond} GROUP BY ALL ORDER BY period",
+        params,
+    )
+    return _frame(rows, ["reporter", "partner", "flow", "freq", "period", "value_usd"])
+
+
+def destinations(trade: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Each exporter's monthly exports by destination: the top partners, the rest as Others.
+
+    This is the view in which a supplier's export stop shows first (China's gallium and
+    germanium exports fell to zero in August 2023), before any importer's statistics.
+    """
+    columns = ["exporter", "partner", "period", "value_usd"]
+    exports = trade[(trade["flow"] == "export") & (trade["partner"] != WORLD)]
+    if exports.empty:
+        return _frame([], columns)
+    monthly = exports[exports["freq"] == "M"]
+    exports = monthly if not monthly.empty else exports
+    frames = []
+    for exporter, rows in exports.groupby("reporter"):
+        top = rows.groupby("partner")["value_usd"].sum().nlargest(TOP_PARTNERS).index
+        named = rows.assign(
+            partner=rows["partner"].where(rows["partner"].isin(top), OTHERS),
+            exporter=catalog.country_name(str(exporter)),
+        )
+        named["partner"] = [
+            p if p == OTHERS else catalog.country_name(str(p)) for p in named["partner"]
+        ]
+        frames.append(
+            named.groupby(["exporter", "partner", "period"], as_index=False)["value_usd"].sum()
+        )
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def supplier_shares(
+    trade: pd.DataFrame, catalog: Catalog, importer: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Supplier shares of an importer's (or the world's) purchases by year, and their HHI.
+
+    For an importer its own import statistics count first; where it has none for a supplier
+    and year, the supplier's exports to it stand in (mirror data). For the world, suppliers'
+    exports count. Returns (shares, hhi, basis) where basis says which flows were used, so
+    that a store holding one reporter's customs data shows a share of *recorded* flows and
+    says so.
+    """
+    share_cols = ["year", "supplier", "value_usd", "share"]
+    hhi_cols = ["year", "hhi", "suppliers"]
+    if trade.empty:
+        return _frame([], share_cols), _frame([], hhi_cols), "no trade data"
+    t = trade.assign(year=[p.year for p in trade["period"]])
+    if importer is None:
+        exp = t[(t["flow"] == "export")].assign(supplier=t["reporter"])
+        bilateral = exp[exp["partner"] != WORLD]
+        # The world row when a reporter gives only totals, else the sum of its partners.
+        totals = exp[exp["partner"] == WORLD]
+        use = pd.concat(
+            [bilateral, totals[~totals["reporter"].isin(bilateral["reporter"].unique())]]
+        )
+        basis = "suppliers' reported exports"
+    else:
+        imp = t[(t["flow"] == "import") & (t["reporter"] == importer) & (t["partner"] != WORLD)]
+        imp = imp.assign(supplier=imp["partner"])
+        mirror = t[(t["flow"] == "export") & (t["partner"] == importer)]
+        mirror = mirror.assign(supplier=mirror["reporter"])
+        have = set(zip(imp["year"], imp["supplier"], strict=False))
+        keep = [
+            (y, s) not in have for y, s in zip(mirror["year"], mirror["supplier"], strict=False)
+        ]
+        use = pd.concat([imp, mirror[keep]])
+        basis = "importer's statistics, suppliers' exports where missing"
+    if use.empty:
+        return _frame([], share_cols), _frame([], hhi_cols), "no trade data for this view"
+    # A year counts only when complete for monthly data, so a partial year is not a "drop".
+    months = use[use["freq"] == "M"].groupby("year")["period"].nunique()
+    partial = set(months[months < 12].index)
+    use = use[~use["year"].isin(partial)]
+    if use.empty:
+        return _frame([], share_cols), _frame([], hhi_cols), "no complete year"
+    by = use.groupby(["year", "supplier"], as_index=False)["value_usd"].sum()
+    total = by.groupby("year")["value_usd"].transform("sum")
+    by["share"] = by["value_usd"] / total
+    by = by[by["value_usd"] > 0]
+    hhi = by.groupby("year").agg(
+        hhi=("share", lambda s: float((s**2).sum())), suppliers=("supplier", "nunique")
+    )
+    by["supplier"] = [catalog.country_name(str(s)) for s in by["supplier"]]
+    if by["supplier"].nunique() == 1:
+        basis += f"; only {by['supplier'].iloc[0]} reports this item in the store"
+    return by[share_cols], hhi.reset_index()[hhi_cols], basis
+
+
+def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
+    """Anomalies of the newest trade run on the item's flows (``trade:CN>KR:export:250410``)."""
+    run = latest_run(store, "trade")
+    columns = ["series", "period", "value", "score", "kind", "method"]
+    if run is None:
+        return _frame([], columns)
+    rows = store.query(
+        "SELECT series_key, period, value, score, kind, method FROM anomalies WHERE run_id = ? "
+        "AND starts_with(series_key, 'trade:') ORDER BY period",
+        [run],
+    )
+    out = []
+    for r in rows:
+        parts = str(r["series_key"]).split(":")
+        if len(parts) < 4:
+            continue
+        product = parts[3]
+        match = product.startswith(item.hs) or item.hs.startswith(product)
+        if product.startswith("group") and len(parts) > 4:
+            match = parts[4] == item.group
+        if not match:
+            continue
+        reporter, _, partner = parts[1].partition(">")
+        # "*" and WLD are a reporter's total over all partners.
+        to = "all partners" if partner in ("*", WORLD) else catalog.country_name(partner)
+        label = f"{catalog.country_name(reporter)} → {to} ({parts[2]})"
+        out.append({**r, "series": label})
+    return _frame(out, columns)
+
+
+# -- events ------------------------------------------------------------------------------------
+@dataclass
+class EventRow:
+    event_id: str
+    date: dt.date
+    event_type: str
+    country: str | None
+    country_name: str
+    lang: str
+    evidence: str
+    link: str | None
+    source_id: str
+    confidence: float
+    glosses: list[tuple[str, str]] = field(default_factory=list)
+
+
+def events(
+    store: Store,
+    catalog: Catalog,
+    glossary: Glossary,
+    *,
+    item: Item | None = None,
+    country: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 200,
+) -> list[EventRow]:
+    """Events about the item and/or country, newest first, with matched terms glossed."""
+    where, params = ["TRUE"], list[Any]()
+    if item is not None:
+        where.append(
+            "e.event_id IN (SELECT event_id FROM event_items "
+            "WHERE starts_with(hs, ?) OR starts_with(?, hs))"
+        )
+        params += [item.hs, item.hs]
+    if country is not None:
+        where.append("e.country = ?")
+        params.append(country)
+    if since is not None:
+        where.append("e.event_date >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("e.event_date <= ?")
+        params.append(until)
+    rows = store.query(
+        "SELECT e.*, d.link FROM events e LEFT JOIN documents d ON d.doc_id = e.doc_id "
+        f"WHERE {' AND '.join(where)} ORDER BY e.event_date DESC, e.event_id LIMIT ?",
+        [*params, limit],
+    )
+    out = []
+    for r in rows:
+        matched = json.loads(r["matched"]) if r["matched"] else []
+        out.append(
+            EventRow(
+                event_id=r["event_id"],
+                date=r["event_date"],
+                event_type=r["event_type"],
+                country=r["country"],
+                country_name=catalog.country_name(r["country"]) if r["country"] else "—",
+                lang=r["lang"],
+                evidence=r["evidence"],
+                link=r["link"],
+                source_id=r["source_id"],
+                confidence=float(r["confidence"]),
+                glosses=[(g.term, g.english) for g in glossary.gloss_all(matched)],
+            )
+        )
+    return out
+
+
+def events_frame(rows: list[EventRow]) -> pd.DataFrame:
+    return _frame(
+        [
+            {
+                "date": r.date,
+                "event_type": r.event_type.replace("_", " "),
+                "country": r.country_name,
+                "lang": r.lang,
+                "evidence": (r.evidence[:140] + "…") if len(r.evidence) > 140 else r.evidence,
+            }
+            for r in rows
+        ],
+        ["date", "event_type", "country", "lang", "evidence"],
+    )
+
+
+# -- alerts ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BoardFilter:
+    level: str | None = None
+    item: str | None = None  # an HS code or prefix
+    items: tuple[str, ...] = ()  # or any of these codes (an item named in words)
+    supplier: str | None = None
+    importer: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    status: str = "all"  # open | closed | all
+    include_red: bool = False
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    alert: Alert
+    peak: str
+
+
+def board(store: Store, f: BoardFilter) -> list[BoardEntry]:
+    """The newest version of each alert matching ``f``, newest first (RED only when allowed)."""
+    every = [a for a in load_alerts(store) if f.include_red or a.tlp != "RED"]
+    peaks = peak_levels(every)
+    lowest = LEVELS.index(f.level) if f.level in LEVELS else 0
+    out = []
+    for a in latest_versions(every):
+        closed = a.msg_type == "Cancel"
+        if (f.status == "open" and closed) or (f.status == "closed" and not closed):
+            continue
+        if LEVELS.index(peaks[a.alert_id]) < lowest:
+            continue
+        if f.item and not (a.hs.startswith(f.item) or f.item.startswith(a.hs)):
+            continue
+        if f.items and a.hs not in f.items:
+            continue
+        if f.supplier and a.supplier != f.supplier:
+            continue
+        if f.importer and a.importer != f.importer:
+            continue
+        if f.since and a.sent.date() < f.since:
+            continue
+        if f.until and a.sent.date() > f.until:
+            continue
+        out.append(BoardEntry(a, peaks[a.alert_id]))
+    return out
+
+
+def alert_versions(store: Store, alert_id: str) -> list[Alert]:
+    return sorted(
+        (a for a in load_alerts(store) if a.alert_id == alert_id), key=lambda a: a.version
+    )
+
+
+def level_history(versions: list[Alert]) -> pd.DataFrame:
+    """An alert's level over time, one row per version (for a step chart)."""
+    return _frame(
+        [
+            {
+                "sent": a.sent.date(),
+                "level": a.level,
+                "rank": LEVELS.index(a.level),
+                "score": a.score,
+                "version": a.version,
+            }
+            for a in versions
+        ],
+        ["sent", "level", "rank", "score", "version"],
+    )
+
+
+def alerts_by_month(entries: list[Alert]) -> pd.DataFrame:
+    """Alert versions issued per month and level (the board's overview chart)."""
+    return _frame(
+        [{"month": dt.date(a.sent.year, a.sent.month, 1), "level": a.level} for a in entries],
+        ["month", "level"],
+    )
+
+
+# -- concentration -----------------------------------------------------------------------------
+def structural_priors() -> dict[str, Any]:
+    text = resources.files("ews.risk").joinpath("structural.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return data if isinstance(data, dict) else {}
+
+
+def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
+    """Top supplier's share for each family: computed from dependence runs, else the priors.
+
+    Columns: family, view (whose purchases), supplier, share, basis, source.
+    """
+    columns = ["family", "view", "supplier", "share", "basis", "source"]
+    out: list[dict[str, Any]] = []
+    run = latest_run(store, "dependence")
+    if run is not None:
+        rows = store.query(
+            "SELECT importer, product_key, year, top_supplier, top_share FROM dependence_results "
+            "WHERE run_id = ? QUALIFY row_number() OVER "
+            "(PARTITION BY importer, product_key ORDER BY year DESC) = 1",
+            [run],
+        )
+        for r in rows:
+            item = catalog.item_for_code(str(r["product_key"]).removeprefix("group:"))
+            family = (
+                catalog.groups[item.group].names["en"] if item is not None else r["product_key"]
+            )
+            out.append(
+                {
+                    "family": family,
+                    "view": f"{catalog.country_name(r['importer'])} imports",
+                    "supplier": catalog.country_name(r["top_supplier"]),
+                    "share": r["top_share"],
+                    "basis": f"computed from trade data, {r['year']}",
+                    "source": f"indicator run {run}",
+                }
+            )
+    priors = structural_priors()
+    for group, suppliers in (priors.get("supplier_share") or {}).items():
+        for code, fig in suppliers.items():
+            out.append(
+                {
+                    "family": catalog.groups[group].names["en"]
+                    if group in catalog.groups
+                    else group,
+                    "view": "world supply",
+                    "supplier": catalog.country_name(code),
+                    "share": float(fig["share"]),
+                    "basis": fig["basis"],
+                    "source": fig["source"],
+                }
+            )
+    for importer, groups in (priors.get("importer_dependence") or {}).items():
+        for group, suppliers in groups.items():
+            for code, fig in suppliers.items():
+                out.append(
+                    {
+                        "family": catalog.groups[group].names["en"]
+                        if group in catalog.groups
+                        else group,
+                        "view": f"{catalog.country_name(importer)} imports",
+                        "supplier": catalog.country_name(code),
+                        "share": float(fig["share"]),
+                        "basis": fig["basis"],
+                        "source": fig["source"],
+                    }
+                )
+    return _frame(out, columns)
+
+
+def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFrame:
+    """Items the country depends on: from the newest dependence run and the priors."""
+    columns = ["hs", "item", "supplier", "share", "hhi", "year", "basis"]
+    out: list[dict[str, Any]] = []
+    run = latest_run(store, "dependence")
+    if run is not None:
+        rows = store.query(
+            "SELECT product_key, year, top_supplier, top_share, hhi, dependent, korea_rule "
+            "FROM dependence_results WHERE run_id = ? AND importer = ? "
+            "AND (dependent OR korea_rule) QUALIFY row_number() OVER "
+            "(PARTITION BY product_key ORDER BY year DESC) = 1 ORDER BY top_share DESC",
+            [run, country],
+        )
+        for r in rows:
+            item = catalog.item_for_code(str(r["product_key"]).removeprefix("group:"))
+            out.append(
+                {
+                    "hs": item.hs if item else r["product_key"],
+                    "item": item.names["en"] if item else r["product_key"],
+                    "supplier": catalog.country_name(r["top_supplier"]),
+                    "share": r["top_share"],
+                    "hhi": r["hhi"],
+                    "year": r["year"],
+                    "basis": "computed from trade data",
+                }
+            )
+    priors = structural_priors().get("importer_dependence") or {}
+    for group, suppliers in (priors.get(country) or {}).items():
+        for code, fig in suppliers.items():
+            for item in catalog.items_in_group(group):
+                out.append(
+                    {
+                        "hs": item.hs,
+                        "item": item.names["en"],
+                        "supplier": catalog.country_name(code),
+                        "share": float(fig["share"]),
+                        "hhi": None,
+                        "year": None,
+                        "basis": f"{fig['basis']} ({fig['source']})",
+                    }
+                )
+    return _frame(out, columns)
+
+
+def country_trade(store: Store, catalog: Catalog, country: str) -> pd.DataFrame:
+    """Yearly value of critical items the country exports or (by any report) receives."""
+    rows = store.query(
+        "SELECT coalesce(hs, item_group) AS code, year(period) AS year, "
+        "CASE WHEN reporter = ? THEN flow ELSE 'received (partner data)' END AS direction, "
+        "sum(value_usd) AS value_usd FROM trade_observations "
+        "WHERE (reporter = ? AND partner <> ?) OR (partner = ? AND flow = 'export') "
+        "GROUP BY ALL ORDER BY year",
+        [country, country, WORLD, country],
+    )
+    out = []
+    for r in rows:
+        code = str(r["code"])
+        item = catalog.item_for_code(code)
+        name = (
+            catalog.groups[item.group].names["en"]
+            if item is not None
+            else (catalog.groups[code].names["en"] if code in catalog.groups else code)
+        )
+        out.append({**r, "family": name})
+    frame = _frame(out, ["family", "year", "direction", "value_usd"])
+    if frame.empty:
+        return frame
+    return frame.groupby(["family", "year", "direction"], as_index=False)["value_usd"].sum()

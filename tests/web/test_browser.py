@@ -1,0 +1,174 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+`ews serve` runs as a separate process on a free loopback port over the API tests' store
+(the bundled sample data, assessed). Screenshots go to the folder named by
+EWS_TEST_ARTIFACTS (default: test-artifacts/ in the working directory) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (scripts/test-system-deps.sh installs Debian's chromium)",
+)
+# Without these, Chromium keeps calling Google's services, which a closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, "EWS_STORE": api.settings.store, "EWS_ENV": "test"}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ews", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/static/ews.css", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"ews serve did not start:\n{log.read_text()}")
+                time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    folder = Path(os.environ.get("EWS_TEST_ARTIFACTS", "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, server: str, api: Api) -> Iterator[object]:
+    from playwright.sync_api import Browser
+
+    assert isinstance(browser, Browser)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Sign in the way a person does: the form, the key pasted in.
+    pg.goto("/")
+    assert "/login" in pg.url
+    pg.fill("#token", api.tokens["read"])
+    pg.click("button[type=submit]")
+    pg.wait_for_url(f"{server}/")
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def test_board_lists_the_rare_earth_alert(page: object, artifacts: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    row = page.locator("tr.alert-row", has_text="ews-280530-CN-ALL-20250824-")
+    expect(row).to_have_count(1)
+    # Raised in August 2025, at alert level or above by October 2025.
+    assert row.get_attribute("data-peak") in ("alert", "serious")
+    expect(page.locator("#board-chart")).to_have_attribute("data-rendered", "true")
+    expect(page.locator("#board-chart svg").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "board.png"), full_page=True)
+
+
+def test_filtering_the_board(page: object, artifacts: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    everything = page.locator("tr.alert-row").count()
+    page.select_option("#f-level", "alert")
+    page.fill("#f-item", "đất hiếm")  # rare earths, in Vietnamese
+    page.click("#f-apply")
+    page.wait_for_url("**/?level=alert*")
+    rows = page.locator("tr.alert-row")
+    expect(rows.first).to_be_visible()
+    count = rows.count()
+    assert 0 < count < everything
+    for i in range(count):
+        assert rows.nth(i).get_attribute("data-peak") in ("alert", "serious")
+        assert (rows.nth(i).get_attribute("data-item") or "").startswith(("2805", "2846", "8505"))
+    expect(page.locator("#f-level")).to_have_value("alert")
+    page.screenshot(path=str(artifacts / "board-filtered.png"), full_page=True)
+
+
+def test_item_page_shows_its_charts(page: object, artifacts: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.click("a[href='/items/310210']")
+    expect(page.locator("#item-title")).to_contain_text("Urea")
+    chart = page.locator("#price-chart")
+    expect(chart).to_have_attribute("data-rendered", "true")
+    # Vega drew the line and the anomaly marks as SVG paths.
+    assert chart.locator("svg path").count() > 5
+    page.goto("/items/811292")
+    for target in ("#shares-chart", "#destinations-chart", "#events-chart"):
+        expect(page.locator(target)).to_have_attribute("data-rendered", "true")
+    page.screenshot(path=str(artifacts / "item-gallium-germanium.png"), full_page=True)
+
+
+def test_country_and_concentration_pages_render(page: object, artifacts: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.click("a[href='/concentration']")
+    expect(page.locator("#concentration-chart")).to_have_attribute("data-rendered", "true")
+    page.screenshot(path=str(artifacts / "concentration.png"), full_page=True)
+    page.click("header a[href='/countries/KR']")
+    expect(page.locator("#dependent-items")).to_contain_text("Urea")
+    page.screenshot(path=str(artifacts / "country-kr.png"), full_page=True)

@@ -1,0 +1,188 @@
+"""The dashboard's pages through the ASGI app: sign-in, filters, charts' data, RED, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import RED_ID, Api
+
+RARE_EARTH_ALERT = "ews-280530-CN-ALL-20250824-"
+
+
+def _signed_in(api: Api, role: str = "read") -> TestClient:
+    c = api.client()
+    r = c.post(
+        "/login",
+        content=f"token={api.tokens[role]}&next=/",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    return c
+
+
+def _specs(html: str) -> dict[str, dict[str, object]]:
+    """Chart specs embedded in a page, by their target element id."""
+    found = re.findall(
+        r'<script type="application/json" class="chart-spec" data-target="([^"]+)">(.*?)</script>',
+        html,
+        re.S,
+    )
+    return {target: json.loads(text) for target, text in found}
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<tr class="alert-row[^"]*"[^>]*>', html)
+
+
+def test_pages_need_a_key(api: Api) -> None:
+    c = api.client()
+    for path in ("/", "/items/280530", "/countries/KR", "/concentration"):
+        r = c.get(path, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=")
+
+
+def test_wrong_or_revoked_key_is_refused_at_sign_in(api: Api) -> None:
+    c = api.client()
+    r = c.post(
+        "/login",
+        content="token=ews_nope_nope&next=/",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 401
+    assert "unknown or revoked API key" in r.text
+    # A forged cookie is no better than no cookie.
+    c.cookies.set("ews_key", "ews_forged_token")
+    assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_does_not_redirect_off_site(api: Api) -> None:
+    c = api.client()
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        r = c.post(
+            "/login",
+            content=f"token={api.tokens['read']}&next={target}",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == "/"
+
+
+def test_board_lists_alerts_newest_first_with_levels(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/")
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    dates = re.findall(r'<tr class="alert-row[^"]*"[^>]*>\s*<td>(\d{4}-\d{2}-\d{2})</td>', r.text)
+    assert len(dates) > 10
+    assert dates == sorted(dates, reverse=True)
+    assert RARE_EARTH_ALERT in r.text
+    assert "board-chart" in _specs(r.text)
+
+
+def test_board_filters(api: Api) -> None:
+    c = _signed_in(api)
+    every = _rows(c.get("/").text)
+    high = c.get("/", params={"level": "alert"}).text
+    peaks = re.findall(r'data-peak="(\w+)"', high)
+    assert peaks and set(peaks) <= {"alert", "serious"}
+    assert len(_rows(high)) < len(every)
+    # An item named in Korean finds the rare-earth alert and nothing else.
+    korean = c.get("/", params={"item": "희토류"}).text
+    items = set(re.findall(r'data-item="(\d+)"', korean))
+    assert items and all(i.startswith("2805") or i.startswith("2846") for i in items)
+    assert RARE_EARTH_ALERT in korean
+    watching = c.get("/", params={"importer": "Korea"}).text
+    assert 'data-item="310210"' in watching
+    assert set(re.findall(r'data-importer="(\w*)"', watching)) == {"KR"}
+    china = c.get("/", params={"supplier": "中国"}).text
+    assert set(re.findall(r'data-supplier="(\w*)"', china)) == {"CN"}
+    dated = c.get("/", params={"since": "2025-10-01", "until": "2025-12-31"}).text
+    days = re.findall(r'<tr class="alert-row[^"]*"[^>]*>\s*<td>(\d{4}-\d{2}-\d{2})</td>', dated)
+    assert days and all("2025-10-01" <= d <= "2025-12-31" for d in days)
+    bad = c.get("/", params={"level": "panic"})
+    assert bad.status_code == 422 and "<html" in bad.text
+
+
+def test_item_page_has_price_chart_with_anomalies(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/items/310210")
+    assert r.status_code == 200
+    specs = _specs(r.text)
+    price = specs["price-chart"]
+    layers = price["layer"]  # type: ignore[index]
+    datasets = price["datasets"]  # type: ignore[index]
+    values = [row for rows in datasets.values() for row in rows]  # type: ignore[union-attr]
+    assert any(row.get("series", "").startswith("Urea") for row in values)
+    assert len(layers) == 2  # the line and the anomalies flagged by the price indicators
+
+
+def test_item_page_supply_charts_and_events(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/items/811292")
+    specs = _specs(r.text)
+    assert {"shares-chart", "destinations-chart", "events-chart"} <= set(specs)
+    # Matched terms are glossed in English next to the original words.
+    assert re.search(r'<span class="gloss" lang="vi">[^<]+ = <b lang="en">', r.text)
+    kr = c.get("/items/811292", params={"importer": "KR"})
+    assert "shares-chart" in _specs(kr.text)
+
+
+def test_alert_page_explains(api: Api) -> None:
+    c = _signed_in(api)
+    board = c.get("/").text
+    alert_id = re.search(r"(ews-280530-CN-ALL-\d{8}-[0-9a-f]{8})", board)
+    assert alert_id
+    r = c.get(f"/alerts/{alert_id[1]}")
+    assert r.status_code == 200
+    assert "level-chart" in _specs(r.text)
+    assert "export_restriction" in r.text  # the evidence behind the level
+
+
+def test_red_alerts_only_for_admin(api: Api) -> None:
+    reader = _signed_in(api, "read")
+    assert RED_ID not in reader.get("/").text
+    assert reader.get(f"/alerts/{RED_ID}").status_code == 404
+    admin = _signed_in(api, "admin")
+    assert RED_ID in admin.get("/").text
+    assert admin.get(f"/alerts/{RED_ID}").status_code == 200
+
+
+def test_country_and_concentration_pages(api: Api) -> None:
+    c = _signed_in(api)
+    kr = c.get("/countries/KR")
+    assert kr.status_code == 200
+    assert "Urea" in kr.text  # Korea's dependence on China for urea (sourced prior)
+    assert c.get("/countries/대한민국").status_code == 200
+    assert c.get("/countries/Atlantis").status_code == 404
+    conc = c.get("/concentration")
+    spec = _specs(conc.text)["concentration-chart"]
+    assert "USGS" in json.dumps(spec)
+
+
+def test_unknown_item_is_a_page_not_a_traceback(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/items/999999")
+    assert r.status_code == 404
+    assert "no critical item" in r.text and "<html" in r.text
+    # The API keeps answering in JSON.
+    api_404 = c.get("/api/v1/items/999999", headers=api.auth())
+    assert api_404.json() == {"detail": "no critical item '999999'"}
+
+
+def test_vega_is_served_locally_and_cached(api: Api) -> None:
+    c = api.client()
+    r = c.get("/static/vega.js")
+    assert r.status_code == 200 and "vegaEmbed" in r.text
+    etag = r.headers["etag"]
+    assert c.get("/static/vega.js", headers={"if-none-match": etag}).status_code == 304
+    page = _signed_in(api).get("/").text
+    # Every script and stylesheet comes from this node.
+    for src in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert not src.startswith(("http:", "https:", "//")), src
