@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ews.alerts import cap
 from ews.api import models as m
+from ews.api.app import _REFUSALS, PREFIX, Limit, Offset, Reader, require
 from ews.api.keys import ApiKey
 from ews.catalog import Catalog
 from ews.federation.node import open_store
@@ -105,28 +105,21 @@ class FeedOut(_Out):
     items: list[FeedEntry]
 
 
-def mount(
-    app: FastAPI,
-    prefix: str,
-    location: str,
-    catalog: Catalog,
-    require: Callable[[str], Callable[..., ApiKey]],
-    refusals: dict[int | str, dict[str, Any]],
-    max_page: int,
-) -> None:
-    reader = Annotated[ApiKey, Depends(require("read"))]
-    partner = Annotated[ApiKey, Depends(require("partner"))]
-    limit_q = Annotated[int, Query(ge=1, le=max_page, description="Page size.")]
-    offset_q = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Partner = Annotated[ApiKey, Depends(require("partner"))]
+
+
+def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
+    """Add the routes to ``app`` (called by :func:`ews.api.app.create_app`)."""
+    prefix, refusals = PREFIX, _REFUSALS
 
     @app.get(f"{prefix}/indicators/dependence", responses=refusals)
     def dependence(
-        key: reader,
+        key: Reader,
         importer: Annotated[str | None, Query(description="Importer (name or code).")] = None,
         item: Annotated[str | None, Query(description="HS code prefix.")] = None,
         dependent_only: bool = False,
-        limit: limit_q = 50,
-        offset: offset_q = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> DependencePage:
         """Import dependence from the newest dependence run, highest top share first."""
         where, params = ["run_id = ?"], list[Any]()
@@ -164,14 +157,14 @@ def mount(
 
     @app.get(f"{prefix}/indicators/anomalies", responses=refusals)
     def anomalies(
-        key: reader,
+        key: Reader,
         kind: Annotated[str | None, Query(examples=["trade_drop"])] = None,
         series: Annotated[
             str | None, Query(description="Series key prefix, e.g. trade:CN> or price:")
         ] = None,
         since: Annotated[dt.date | None, Query(description="Period on or after.")] = None,
-        limit: limit_q = 50,
-        offset: offset_q = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> AnomalyPage:
         """Anomalies of the newest trade and price runs, newest period first."""
         with open_store(location) as store:
@@ -199,7 +192,7 @@ def mount(
         return AnomalyPage(total=total, limit=limit, offset=offset, items=items)
 
     @app.get(f"{prefix}/backtest", responses={**refusals, 404: {"model": m.Problem}})
-    def backtest(key: reader) -> BacktestOut:
+    def backtest(key: Reader) -> BacktestOut:
         """Results of the last backtest run on this node (``ews backtest``)."""
         with open_store(location) as store:
             text = store.get_meta(BACKTEST_META)
@@ -209,12 +202,12 @@ def mount(
 
     @app.get(f"{prefix}/feed", responses=refusals)
     def feed(
-        key: partner,
+        key: Partner,
         since: Annotated[
             dt.datetime | None, Query(description="Only versions sent at or after this time.")
         ] = None,
-        limit: limit_q = 50,
-        offset: offset_q = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> FeedOut:
         """Shareable alerts (TLP:CLEAR and TLP:GREEN) as CAP 1.2, newest first."""
         if since is not None and since.tzinfo is None:

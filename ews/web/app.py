@@ -202,11 +202,8 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         )
         with open_store(location) as store:
             entries = data.board(store, flt)
-            every = [
-                a
-                for a in load_alerts(store)
-                if a.alert_id in {e.alert.alert_id for e in entries}
-            ]
+            shown = {e.alert.alert_id for e in entries}
+            every = [a for a in load_alerts(store) if a.alert_id in shown]
         chart = charts.board_chart(data.alerts_by_month(every))
         return page(
             request,

@@ -1,0 +1,3 @@
+"""The API tests' assessed sample store, shared with the weekly brief's tests."""
+
+from tests.api.conftest import api  # noqa: F401 - the package-scoped store fixture
