@@ -365,12 +365,37 @@ def info_cmd(store: StoreOpt = None) -> None:
 
 @audit_app.command("verify")
 @handles_errors
-def audit_verify(store: StoreOpt = None) -> None:
-    """Check the audit log's hash chain; exit 1 if it was altered."""
+def audit_verify(
+    store: StoreOpt = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SEQ:HASH of a record noted earlier (the 'head' this command prints); "
+            "repeatable. Detects records cut off the end, which the chain alone cannot."
+        ),
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain (and anchors); exit 1 if it was altered."""
+    wanted: list[tuple[int, str]] = []
+    for text in anchor or []:
+        number, sep, digest = text.partition(":")
+        if not sep or not number.isdigit() or len(digest) != 64:
+            raise EwsError(f"anchor {text!r}: expected SEQ:HASH (64 hex digits)")
+        wanted.append((int(number), digest.lower()))
     with _open(store) as ctx:
         ok, count, problem = ctx.store.verify_audit()
+        for seq, digest in wanted:
+            if not ok:
+                break
+            found = ctx.store.audit_hash_at(seq)
+            if found != digest:
+                ok = False
+                problem = f"record {seq}: " + (
+                    "missing (records cut off the end)" if found is None else "not the anchor"
+                )
+        head = ctx.store.audit_hash_at(count) if ok and count else None
     if ok:
-        out.print(f"audit log intact: {count} records")
+        out.print(f"audit log intact: {count} records" + (f"; head {count}:{head}" if head else ""))
         return
     err.print(f"audit log altered: {problem}")
     raise typer.Exit(1)

@@ -194,7 +194,14 @@ def make_envelope(
     ttl: dt.timedelta,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    """The envelope carrying ``alert`` from ``sender`` to ``recipient``, valid for ``ttl``."""
+    """The envelope carrying ``alert`` from ``sender`` to ``recipient``, valid for ``ttl``.
+
+    Refuses a TLP:RED alert: every path that addresses an alert to a partner (push, feed,
+    ``ews export --sign-for``) goes through here, so RED cannot leave even if a sharing
+    check upstream is forgotten.
+    """
+    if alert.tlp == "RED":
+        raise EwsError(f"{alert.key} is TLP:RED, which never leaves this node")
     return {
         "v": ENVELOPE_VERSION,
         "sender": sender,

@@ -146,6 +146,10 @@ def register(app: typer.Typer) -> None:
         node = _node(store)
         with node.store() as st:
             alert = load_alert(st, alert_id, version)
+            if alert.tlp == "RED":
+                # A file is how an alert leaves the node by hand: RED stays; people on this
+                # node read it with `ews explain` or the API (admin keys).
+                raise EwsError(f"{alert.key} is TLP:RED, which never leaves this node")
             refs = sent_times(st, alert.references)
             if sign_for is not None:
                 partner = get_partner(st, sign_for)

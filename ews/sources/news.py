@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import html
 import importlib
+import io
 import json
 import re
 import urllib.request
@@ -145,13 +146,28 @@ def read_text(ctx: ReadContext) -> Iterator[Document]:
 
 
 # -- JSON lines ----------------------------------------------------------------------------
-def _open_lines(path: Path) -> Iterator[bytes]:
+def _bounded_lines(stream: io.BufferedIOBase, limit: int) -> Iterator[bytes]:
+    """The stream's lines, none longer than ``limit + 1`` bytes in memory.
+
+    A longer line is yielded as its first ``limit + 1`` bytes (the reader then skips it as
+    over the size limit) and the rest of it is read and dropped in pieces. Iterating the
+    stream directly would hold a whole line in memory: one endless line in a small gzip file
+    (a gzip bomb) would exhaust it.
+    """
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def _open_lines(path: Path, limit: int = DEFAULT_MAX_DOC_BYTES) -> Iterator[bytes]:
     if path.name.endswith(".gz"):
         with gzip.open(path, "rb") as packed:
-            yield from packed
+            yield from _bounded_lines(packed, limit)
     else:
         with path.open("rb") as plain:
-            yield from plain
+            yield from _bounded_lines(plain, limit)
 
 
 def read_jsonl(ctx: ReadContext) -> Iterator[Document]:
@@ -164,7 +180,7 @@ def read_jsonl(ctx: ReadContext) -> Iterator[Document]:
 
 def _lines_checked(ctx: ReadContext) -> Iterator[tuple[int, bytes]]:
     try:
-        yield from enumerate(_open_lines(ctx.file.path), start=1)
+        yield from enumerate(_open_lines(ctx.file.path, _max_doc_bytes(ctx.spec)), start=1)
     except (OSError, EOFError, zlib.error) as exc:
         # A truncated or corrupt gzip: what was read so far stands, the rest is reported.
         ctx.warn(f"stopped reading: {exc}")

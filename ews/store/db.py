@@ -259,6 +259,15 @@ class Store:
         )
         return digest
 
+    def audit_hash_at(self, seq: int) -> str | None:
+        """The hash of audit record ``seq``, or None when there is no such record.
+
+        A hash chain alone cannot show that its newest records were cut off; a (seq, hash)
+        written down elsewhere (an anchor) can: ``ews audit verify --anchor SEQ:HASH``.
+        """
+        value = self.scalar("SELECT hash FROM audit_log WHERE seq = ?", [seq])
+        return str(value) if value is not None else None
+
     def verify_audit(self) -> tuple[bool, int, str]:
         """Walk the chain: (ok, records checked, first problem or '')."""
         prev = GENESIS_HASH

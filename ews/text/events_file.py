@@ -9,8 +9,8 @@ its line number and nothing of the file is stored.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,31 @@ def _field(row: dict[str, Any], name: str, kind: type, path: Path, line: int) ->
     return value
 
 
+def _gunzip(raw: bytes, max_bytes: int, path: Path) -> bytes:
+    """The gzip's content, refused when it is broken or larger than ``max_bytes``.
+
+    Decompressed in bounded steps: ``gzip.decompress`` would expand a small gzip bomb to its
+    full size in memory before any check could run.
+    """
+    data = bytearray()
+    rest = raw
+    while rest:  # a gzip file may hold several members, one after the other
+        unpack = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+        try:
+            data += unpack.decompress(rest, max_bytes + 1 - len(data))
+        except zlib.error as exc:
+            raise InputError(f"broken gzip: {exc}", file=path) from exc
+        if len(data) > max_bytes:
+            raise InputError(
+                f"gzip content is over the limit of {max_bytes:,} bytes (a gzip bomb?)",
+                file=path,
+            )
+        if not unpack.eof:
+            raise InputError("broken gzip: the file ends inside the compressed data", file=path)
+        rest = unpack.unused_data.lstrip(b"\x00")  # gzip allows zero padding at the end
+    return bytes(data)
+
+
 def read_events(
     path: Path, catalog: Catalog, *, max_bytes: int
 ) -> list[tuple[Event, dict[str, Any]]]:
@@ -55,10 +80,7 @@ def read_events(
     file = open_input(path, max_bytes=max_bytes)
     raw = file.path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"broken gzip: {exc}", file=path) from exc
+        raw = _gunzip(raw, max_bytes, path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
