@@ -2,8 +2,8 @@
 
 An event stores the lexicon keys it matched (``events.matched``: lower-cased, normalised).
 The lexicon already knows what each key stands for, so the gloss is read back from it rather
-than translated: a concept gives the first English term of that concept ("cấm" -> "ban"), a
-trigger its event type, an item its English catalogue name, a country its English name.
+than translated: a concept gives its (English) name ("cấm" -> "restrict"), a trigger its event
+type, an item its English catalogue name (a family term its family), a country its English name.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from ews.text.lexicon import (
     ITEM,
     TRIGGER,
     Lexicon,
-    _lang_lists,
-    _parse_term,
     get_lexicon,
     read_terms,
 )
@@ -35,17 +33,8 @@ class Gloss:
 
 
 def _concept_english() -> dict[str, str]:
-    """Concept name -> its first English term, without the lexicon's syntax marks."""
-    out: dict[str, str] = {}
-    for name, lists in (read_terms().get("concepts") or {}).items():
-        english = [_parse_term(raw) for lang, raw in _lang_lists(lists, name) if lang == "en"]
-        # A whole word reads better than a prefix pattern ("surge", not "surg").
-        whole = [key for key, prefix, _ in english if not prefix]
-        if whole or english:
-            out[name] = whole[0] if whole else english[0][0] + "-"
-        else:
-            out[name] = name.replace("_", " ")
-    return out
+    """Concept name -> how it reads in English (the names are English by design)."""
+    return {name: name.replace("_", " ") for name in (read_terms().get("concepts") or {})}
 
 
 class Glossary:
@@ -77,6 +66,8 @@ class Glossary:
                 return Gloss(term, e.label.replace("_", " "), label)
         for e in entries:
             if e.kind == CONCEPT:
+                # A concept groups near-synonyms ("cấm", "禁止", "ban*", "prohibit*"): its
+                # name is the honest gloss; any one English member would claim too much.
                 return Gloss(term, self.concepts.get(e.label, e.label), "concept")
         return Gloss(term, "", "unknown")
 
