@@ -37,6 +37,7 @@ from ews.web import charts, data
 COOKIE = "ews_key"
 COOKIE_DAYS = 7
 STATUSES = ("all", "open", "closed")
+BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
 # Vega compiles its expressions with Function(), hence 'unsafe-eval'; inline scripts carry
 # the chart specs. Everything else must come from this node.
 CSP = (
@@ -177,6 +178,10 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         level = q.get("level") or None
         if level is not None and level not in LEVELS:
             raise HTTPException(422, f"level: use one of {', '.join(LEVELS)}")
+        page_text = q.get("page") or "1"
+        if not page_text.isdigit() or int(page_text) < 1:
+            raise HTTPException(422, "page: a whole number from 1")
+        number = int(page_text)
         status = q.get("status") or "all"
         if status not in STATUSES:
             raise HTTPException(422, f"status: use one of {', '.join(STATUSES)}")
@@ -209,7 +214,11 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             request,
             "board.html",
             key,
-            entries=entries,
+            entries=entries[(number - 1) * BOARD_PAGE : number * BOARD_PAGE],
+            total=len(entries),
+            number=number,
+            pages=max(1, -(-len(entries) // BOARD_PAGE)),
+            query=_without_page(request),
             board_chart=chart,
             form={
                 "level": level or "",
@@ -350,6 +359,12 @@ def _country(catalog: Catalog, text: str | None) -> str | None:
     if code is None:
         raise HTTPException(422, f"unknown country {text!r}")
     return code
+
+
+def _without_page(request: Request) -> str:
+    """The request's query string minus ``page``, for the pager's links."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return urllib.parse.urlencode(kept)
 
 
 def _safe_next(target: str) -> str:

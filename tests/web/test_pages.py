@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import RED_ID, Api
@@ -186,3 +187,23 @@ def test_vega_is_served_locally_and_cached(api: Api) -> None:
     # Every script and stylesheet comes from this node.
     for src in re.findall(r'(?:src|href)="([^"]+)"', page):
         assert not src.startswith(("http:", "https:", "//")), src
+
+
+def test_board_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ews.web import app as web
+
+    monkeypatch.setattr(web, "BOARD_PAGE", 5)
+    c = _signed_in(api)
+    ids = re.compile(r'<a href="/alerts/([^"]+)"')
+    first = c.get("/", params={"status": "all"}).text
+    total = int(re.search(r'id="board-count">(\d+) alert', first)[1])  # type: ignore[index]
+    assert total > 10
+    second = c.get("/", params={"status": "all", "page": 2}).text
+    assert len(ids.findall(first)) == len(ids.findall(second)) == 5
+    assert set(ids.findall(first)).isdisjoint(ids.findall(second))
+    # Newest first across pages too.
+    day = re.compile(r'<tr class="alert-row[^"]*"[^>]*>\s*<td>(\d{4}-\d{2}-\d{2})</td>')
+    assert min(day.findall(first)) >= max(day.findall(second))
+    assert 'rel="prev"' in second and "status=all&amp;page=1" in second
+    assert c.get("/", params={"page": "0"}).status_code == 422
+    assert c.get("/", params={"page": "x"}).status_code == 422
