@@ -2,7 +2,7 @@
 
 Run by hand (not in tests):
 
-    .venv/bin/python bench/indicators.py [--rows 10000000] [--runs 3] [--engines ...]
+    .venv/bin/python bench/indicators.py [--rows 10000000 50000000] [--runs 3] [--engines ...]
 
 A synthetic BACI-like year (exporter, importer, hs6, value, quantity; unique triples, skewed
 country sizes, lognormal values) is generated with numpy once and cached as Parquet in the
@@ -11,6 +11,11 @@ is its own: DuckDB through Ibis (the project's code path, :func:`ews.indicators.
 dependence`), DuckDB with hand-written SQL, Polars (native lazy API), and Spark through Ibis
 (the same expression as DuckDB). Reported: median wall time of ``--runs`` runs after one
 warm-up, ratio to the fastest engine, and peak RSS (for Spark, Python plus the JVM).
+
+With several ``--rows`` sizes (e.g. 10M and 50M, the same generator and seed) each engine runs
+on each, and a last table says how cost grows with size: the ratio of medians largest/smallest
+against the ratio of rows, and the cost per million input rows. ``--runs`` and ``--warmup`` can
+be given per size (``--runs 3 1``) so that a long run is not repeated.
 """
 
 from __future__ import annotations
@@ -182,8 +187,8 @@ def _peak_kb(pid: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if pid == "self" else 0
 
 
-def child(engine: str, path: Path, runs: int) -> dict[str, Any]:
-    """Run one engine ``runs`` times after a warm-up, in this process; report times and RSS."""
+def child(engine: str, path: Path, runs: int, warmup_runs: int = 1) -> dict[str, Any]:
+    """Run one engine ``runs`` times after ``warmup_runs`` warm-ups, in this process."""
     state: dict[str, Any] = {}
     fns = {
         "duckdb-ibis": lambda: run_duckdb_ibis(path, state),
@@ -192,16 +197,21 @@ def child(engine: str, path: Path, runs: int) -> dict[str, Any]:
         "spark-ibis": lambda: run_spark_ibis(path, state),
     }
     fn = fns[engine]
-    t0 = time.perf_counter()
-    check = fn()  # warm-up: imports, JVM start, file cache
-    warmup = time.perf_counter() - t0
+    warmup = 0.0
+    check = None
+    for _ in range(warmup_runs):
+        t0 = time.perf_counter()
+        check = fn()  # warm-up: imports, JVM start, file cache
+        warmup = time.perf_counter() - t0
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         got = fn()
         times.append(time.perf_counter() - t0)
+        check = check or got
         if got[0] != check[0] or abs(got[1] - check[1]) > 1e-6 * abs(check[1]):
             raise SystemExit(f"{engine}: results differ between runs: {got} vs {check}")
+    assert check is not None
     peak_kb = _peak_kb("self")
     if "session" in state:
         # The JVM is a separate process: add its own peak before stopping it.
@@ -218,26 +228,18 @@ def child(engine: str, path: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
-    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    path = data_path(args.rows)
-    if args.child:
-        print(json.dumps(child(args.child, path, args.runs)))
-        return
+def run_size(rows: int, runs: int, warmup: int, engines: list[str]) -> list[dict[str, Any]]:
+    """Every engine on one size, each in its own process; prints the per-size table."""
+    path = data_path(rows)
     if not path.exists():
         t0 = time.perf_counter()
-        generate(args.rows, path)
-        print(f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f}s -> {path}")
+        generate(rows, path)
+        print(f"generated {rows:,} rows in {time.perf_counter() - t0:.1f}s -> {path}")
     else:
         print(f"using cached {path}")
     print(f"{path.stat().st_size / 1e6:.0f} MB parquet")
     results = []
-    for engine in args.engines:
+    for engine in engines:
         proc = subprocess.run(
             [
                 sys.executable,
@@ -245,9 +247,11 @@ def main() -> None:
                 "--child",
                 engine,
                 "--rows",
-                str(args.rows),
+                str(rows),
                 "--runs",
-                str(args.runs),
+                str(runs),
+                "--warmup",
+                str(warmup),
             ],
             capture_output=True,
             text=True,
@@ -260,14 +264,16 @@ def main() -> None:
         r = results[-1]
         print(
             f"{engine}: median {r['median']:.2f}s  warm-up {r['warmup']:.1f}s  "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"peak RSS {r['peak_rss_mb']:.0f} MB",
+            flush=True,
         )
     if not results:
-        return
+        return results
     fastest = min(r["median"] for r in results)
     ref = results[0]
     print()
-    print(f"| engine | median of {args.runs} (s) | runs (s) | ratio to fastest | peak RSS (MB) |")
+    print(f"{rows:,} rows")
+    print(f"| engine | median of {runs} (s) | runs (s) | ratio to fastest | peak RSS (MB) |")
     print("|---|---|---|---|---|")
     for r in results:
         same = (
@@ -278,7 +284,50 @@ def main() -> None:
             f"| {r['median'] / fastest:.2f}x | {r['peak_rss_mb']:.0f} |"
             + ("" if same else " (results differ!)")
         )
-    print(f"\n{ref['rows']:,} importer x product rows; sum of HHI {ref['hhi_sum']:.6f}")
+    print(f"\n{ref['rows']:,} importer x product rows; sum of HHI {ref['hhi_sum']:.6f}\n")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
+    parser.add_argument("--runs", type=int, nargs="+", default=[3], help="per size, or one")
+    parser.add_argument("--warmup", type=int, nargs="+", default=[1], help="per size, or one")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    def per_size(values: list[int]) -> list[int]:
+        if len(values) == 1:
+            return values * len(args.rows)
+        if len(values) != len(args.rows):
+            raise SystemExit("--runs and --warmup take one value or one per --rows size")
+        return values
+
+    runs, warmups = per_size(args.runs), per_size(args.warmup)
+    if args.child:
+        print(json.dumps(child(args.child, data_path(args.rows[0]), runs[0], warmups[0])))
+        return
+    by_size = {
+        rows: run_size(rows, r, w, args.engines)
+        for rows, r, w in zip(args.rows, runs, warmups, strict=True)
+    }
+    if len(by_size) < 2:
+        return
+    small, large = min(by_size), max(by_size)
+    print(f"How cost grows from {small:,} to {large:,} rows ({large / small:.1f}x the rows):")
+    print("| engine | median small (s) | median large (s) | ratio | s per 1M rows (small, large) |")
+    print("|---|---|---|---|---|")
+    for engine in args.engines:
+        a = next((r for r in by_size[small] if r["engine"] == engine), None)
+        b = next((r for r in by_size[large] if r["engine"] == engine), None)
+        if a is None or b is None:
+            continue
+        print(
+            f"| {engine} | {a['median']:.2f} | {b['median']:.2f} | "
+            f"{b['median'] / a['median']:.2f}x | {a['median'] / small * 1e6:.2f}, "
+            f"{b['median'] / large * 1e6:.2f} |"
+        )
 
 
 if __name__ == "__main__":

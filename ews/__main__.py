@@ -2,4 +2,6 @@
 
 from ews.cli import app
 
-app()
+# Guarded: extraction workers are spawned processes, which import the main module again.
+if __name__ == "__main__":
+    app()

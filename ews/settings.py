@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="Largest API request body; bigger ones get 413 before they are read.",
     )
 
+    spark_master: str | None = Field(
+        default=None,
+        description="Spark master for `--engine spark` (local[2], spark://host:7077, yarn, "
+        "k8s://...); unset: the one spark-submit set, else local[*] (every core here).",
+    )
+
     @field_validator("store")
     @classmethod
     def _store_not_empty(cls, value: str) -> str:

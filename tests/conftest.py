@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +51,20 @@ def pinksheet() -> Path:
 @pytest.fixture
 def china_hs6() -> Path:
     return shared_file("trade/china-exports-deep_dive_hs6_monthly.csv")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session (2 cores, no UI, loopback) for the whole test session, or skip
+    saying what is missing."""
+    pytest.importorskip("pyspark", reason="PySpark (optional extra) is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17, which is not on this machine")
+    from ews.indicators.engine import local_spark_session
+
+    scratch = tempfile.mkdtemp(prefix="ews-spark-test-")
+    session = local_spark_session("ews-tests", scratch=scratch)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    shutil.rmtree(scratch, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -43,15 +44,52 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--store", help="Store location (default: EWS_STORE or user data)."),
         ] = None,
+        engine: Annotated[
+            str, typer.Option(help="duckdb (embedded) or spark: where the Ibis queries run.")
+        ] = "duckdb",
+        master: Annotated[
+            str | None,
+            typer.Option(help="Spark master (default: EWS_SPARK_MASTER, else local[*])."),
+        ] = None,
+        input_path: Annotated[
+            str | None,
+            typer.Option(
+                "--input",
+                help="Dependence over this Parquet file or folder (flows: exporter, importer, "
+                "product, year, value; or trade_observations columns) instead of the store.",
+            ),
+        ] = None,
+        output: Annotated[
+            str | None,
+            typer.Option(help="With --input: write the result rows to this Parquet path."),
+        ] = None,
     ) -> None:
         """Compute indicators from the store, save them with provenance, and print them."""
         from ews.context import Context
         from ews.errors import EwsError
-        from ews.indicators.run import run_dependence, run_prices, run_trade, save_run
+        from ews.indicators.run import (
+            run_dependence,
+            run_dependence_file,
+            run_prices,
+            run_trade,
+            save_run,
+        )
         from ews.settings import get_settings
 
         if kind not in ("dependence", "trade", "prices"):
             raise EwsError(f"unknown kind {kind!r}; use dependence, trade or prices")
+        if engine not in ("duckdb", "spark"):
+            raise EwsError(f"unknown engine {engine!r}; use duckdb or spark")
+        if master is not None and engine != "spark":
+            raise EwsError("--master applies to --engine spark")
+        if input_path is not None and kind != "dependence":
+            raise EwsError("--input applies to --kind dependence")
+        if output is not None and input_path is None:
+            raise EwsError("--output applies with --input (store runs are saved in the store)")
+        if output is not None and "://" not in output and Path(output).exists():
+            raise EwsError(f"{output} exists; remove it or choose another --output")
+        if engine != "spark" and any("://" in p for p in (input_path or "", output or "")):
+            raise EwsError("URLs (hdfs://, s3a://...) are read and written by --engine spark")
         if fmt not in ("table", "json"):
             raise EwsError(f"unknown format {fmt!r}; use table or json")
         if country is not None:
@@ -60,17 +98,31 @@ def register(app: typer.Typer) -> None:
                 raise EwsError(f"--country takes an ISO alpha-2 code, not {country!r}")
         if item is not None and not item.strip():
             raise EwsError("--item must not be empty")
-        with Context.open(get_settings(), store=store) as ctx:
+        settings = get_settings()
+        with Context.open(settings, store=store) as ctx:
             if country is not None and country not in ctx.catalog.countries:
                 raise EwsError(f"unknown country code {country!r}")
-            if kind == "dependence":
-                run = run_dependence(ctx.store, country=country, item=item)
+            backend = _backend(engine, master or settings.spark_master)
+            if input_path is not None:
+                import pyarrow as pa
+
+                countries = pa.table({"iso2": sorted(ctx.catalog.countries)})
+                run = run_dependence_file(
+                    backend or ibis_duckdb(),
+                    input_path,
+                    country=country,
+                    item=item,
+                    countries=countries,
+                    output=output,
+                )
+            elif kind == "dependence":
+                run = run_dependence(ctx.store, country=country, item=item, backend=backend)
             elif kind == "trade":
-                run = run_trade(ctx.store, country=country, item=item)
+                run = run_trade(ctx.store, country=country, item=item, backend=backend)
             else:
                 if country is not None:
                     raise EwsError("--country does not apply to prices (world prices)")
-                run = run_prices(ctx.store, item=item)
+                run = run_prices(ctx.store, item=item, backend=backend)
             run_id = save_run(ctx.store, run)
         if fmt == "json":
             payload = {
@@ -91,6 +143,27 @@ def register(app: typer.Typer) -> None:
     _ = indicators_cmd
 
 
+def ibis_duckdb() -> Any:
+    """A fresh in-memory DuckDB engine (for a Parquet input: the store is not involved)."""
+    import ibis
+
+    return ibis.duckdb.connect()
+
+
+def _backend(engine: str, master: str | None) -> Any:
+    """None for the store's own DuckDB connection, else an Ibis backend on Spark."""
+    if engine == "duckdb":
+        return None
+    from ews.errors import EwsError
+    from ews.indicators.engine import spark_backend, spark_session
+
+    try:
+        session = spark_session(master, "ews-indicators")
+    except ImportError as exc:
+        raise EwsError(f"--engine spark needs PySpark (the 'spark' extra): {exc}") from exc
+    return spark_backend(session)
+
+
 def _print_table(run: Any, run_id: str, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -98,7 +171,14 @@ def _print_table(run: Any, run_id: str, limit: int) -> None:
     out = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     summary = run.summary()
-    if run.kind == "dependence":
+    if run.totals is not None:
+        out.print(
+            f"import dependence: {summary['rows']:,} importer × product × year rows "
+            f"({summary['dependent']:,} dependent, {summary['korea_rule']:,} over 50% from one "
+            f"supplier) written to {run.params['output']} on {run.engine}",
+            highlight=False,
+        )
+    elif run.kind == "dependence":
         rows = sorted(run.dependence, key=lambda r: (-r["year"], not r["dependent"], -r["hhi"]))
         table = Table(title=f"import dependence ({len(rows)} importer × product × year)")
         for col in (

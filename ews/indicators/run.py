@@ -12,12 +12,14 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import ibis.expr.types as ir  # type: ignore[import-untyped, unused-ignore]
 import pyarrow as pa
 
 from ews import __version__
+from ews.errors import InputError
 from ews.indicators.anomalies import (
     AnomalyReport,
     detect_prices,
@@ -35,8 +37,8 @@ from ews.indicators.dependence import (
     rows,
 )
 from ews.indicators.detectors import Detector, PriceAnomaly, TradeFlowDrop, UnitValueJump
-from ews.indicators.engine import duckdb_backend
-from ews.store import Store
+from ews.indicators.engine import duckdb_backend, register_arrow, scratch_duckdb
+from ews.store import DuckDBStore, Store
 from ews.store.db import utcnow
 
 Kind = Literal["dependence", "trade", "prices"]
@@ -53,6 +55,8 @@ class IndicatorRun:
     dependence: list[dict[str, Any]] = field(default_factory=list)
     report: AnomalyReport | None = None
     engine: str = "duckdb"
+    totals: dict[str, Any] | None = None
+    """Counts computed by the engine when the rows were written elsewhere (``--output``)."""
 
     @property
     def run_id(self) -> str:
@@ -73,6 +77,8 @@ class IndicatorRun:
                 "gaps": r.gaps,
                 "invalid": sum(len(d.invalid) for d in r.detections),
             }
+        if self.totals is not None:
+            return dict(self.totals)
         return {
             "rows": len(self.dependence),
             "dependent": sum(1 for d in self.dependence if d["dependent"]),
@@ -91,12 +97,27 @@ def _inputs(table: ir.Table) -> list[dict[str, Any]]:
     return [dict(r) for r in agg.to_pyarrow().to_pylist()]
 
 
+def _tables(store: Store, backend: Any | None, *names: str) -> tuple[str, list[ir.Table]]:
+    """The store's tables on ``backend``: the store's own connection (None), or copies
+    registered on another engine (Spark; an in-memory DuckDB for a PostgreSQL store) for the
+    length of its session."""
+    if backend is None and isinstance(store, DuckDBStore):
+        duck = duckdb_backend(store)
+        return "duckdb", [duck.table(n) for n in names]
+    if backend is None:  # a PostgreSQL store: the same expressions on copies in DuckDB
+        backend = scratch_duckdb()
+    copies = [store.fetch_arrow(f"SELECT * FROM {n}") for n in names]
+    pairs = zip(names, copies, strict=True)
+    return backend.name, [register_arrow(backend, f"ews_{n}", t) for n, t in pairs]
+
+
 def run_dependence(
     store: Store,
     *,
     country: str | None = None,
     item: str | None = None,
     params: DependenceParams | None = None,
+    backend: Any | None = None,
 ) -> IndicatorRun:
     """Dependence and concentration from the store's trade observations.
 
@@ -105,9 +126,7 @@ def run_dependence(
     country filter selects result rows.
     """
     p = params or DependenceParams()
-    backend = duckdb_backend(store)
-    obs = backend.table("trade_observations")
-    countries = backend.table("countries")
+    engine, (obs, countries) = _tables(store, backend, "trade_observations", "countries")
     if item:
         obs = obs.filter(obs.product_key.startswith(item) | (obs.item_group == item))
     used = obs.filter(obs.flow.isin(["import", "export"]), obs.partner != "WLD")
@@ -123,6 +142,7 @@ def run_dependence(
         inputs=_inputs(used),
         warnings=check_observations(used, countries),
         dependence=result,
+        engine=engine,
     )
 
 
@@ -132,10 +152,10 @@ def run_trade(
     country: str | None = None,
     item: str | None = None,
     detectors: tuple[Detector, ...] = (TradeFlowDrop(), UnitValueJump()),
+    backend: Any | None = None,
 ) -> IndicatorRun:
     """Trade-flow anomalies on every monthly export series (and totals) in the store."""
-    backend = duckdb_backend(store)
-    obs = backend.table("trade_observations")
+    engine, (obs,) = _tables(store, backend, "trade_observations")
     table = monthly_trade(obs, country=country, item=item)
     used = obs.filter(obs.freq == "M", obs.flow == "export")
     if item:
@@ -153,6 +173,7 @@ def run_trade(
         inputs=_inputs(used),
         warnings=_series_warnings(report),
         report=report,
+        engine=engine,
     )
 
 
@@ -161,10 +182,10 @@ def run_prices(
     *,
     item: str | None = None,
     detectors: tuple[Detector, ...] = (PriceAnomaly(),),
+    backend: Any | None = None,
 ) -> IndicatorRun:
     """Price anomalies on every monthly price series (optionally one item) in the store."""
-    backend = duckdb_backend(store)
-    obs = backend.table("price_observations")
+    engine, (obs,) = _tables(store, backend, "price_observations")
     table = monthly_prices(obs, item=item)
     used = obs.filter(obs.freq == "M")
     if item:
@@ -176,7 +197,117 @@ def run_prices(
         inputs=_inputs(used),
         warnings=_series_warnings(report),
         report=report,
+        engine=engine,
     )
+
+
+FLOW_LAYOUT = frozenset({"exporter", "importer", "product", "year", "value"})
+OBSERVATION_LAYOUT = frozenset(
+    {"reporter", "partner", "flow", "freq", "period", "product_key", "value_usd", "source_id"}
+)
+
+
+def is_remote(path: str | Path) -> bool:
+    """A URL Spark reads through a file-system connector (hdfs://, s3a://...), not a local path."""
+    return "://" in str(path)
+
+
+def file_provenance(path: str | Path) -> dict[str, Any]:
+    """Name, SHA-256 and size of a Parquet input (a folder: its part files in name order).
+
+    A remote input (a URL) is named, not read: its hash is left empty."""
+    if is_remote(path):
+        return {"file_name": str(path), "file_sha256": None, "bytes": None}
+    path = Path(path)
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    size = 0
+    for f in files:
+        with f.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    return {"file_name": path.name, "file_sha256": digest.hexdigest(), "bytes": size}
+
+
+def parquet_flows(backend: Any, path: str | Path, countries: pa.Table | None = None) -> ir.Table:
+    """A Parquet input as a bilateral flows matrix, whatever engine ``backend`` is.
+
+    Two layouts: flows (exporter, importer, product, year, value[, quantity]: BACI's
+    t, i, j, k, v, q renamed) are used as they are; stored observations (the
+    ``trade_observations`` columns) go through :func:`observations_to_flows`, with
+    ``countries`` (an ``iso2`` column) as the known partners.
+    """
+    if not is_remote(path) and not Path(path).exists():
+        raise InputError("no such file or folder", file=path)
+    table = backend.read_parquet(str(path))
+    cols = set(table.columns)
+    if cols >= FLOW_LAYOUT:
+        return table
+    if cols >= OBSERVATION_LAYOUT:
+        known = None
+        if countries is not None:
+            known = register_arrow(backend, "ews_countries", countries)
+        return observations_to_flows(table, known)
+    raise InputError(
+        "expected the flows columns (" + ", ".join(sorted(FLOW_LAYOUT)) + ") or the "
+        "trade_observations columns; has: " + ", ".join(sorted(cols)),
+        file=path,
+    )
+
+
+def run_dependence_file(
+    backend: Any,
+    path: str | Path,
+    *,
+    country: str | None = None,
+    item: str | None = None,
+    params: DependenceParams | None = None,
+    countries: pa.Table | None = None,
+    output: str | Path | None = None,
+) -> IndicatorRun:
+    """Dependence and concentration over a Parquet input on ``backend`` (DuckDB or Spark).
+
+    With ``output`` the result rows are written there as Parquet by the engine (Spark: part
+    files from the executors) and only their counts come back; otherwise the rows do.
+    """
+    p = params or DependenceParams()
+    flows = parquet_flows(backend, path, countries)
+    if item:
+        flows = flows.filter(flows["product"].startswith(item))
+    expr = dependence(flows, p)
+    if country:
+        expr = expr.filter(expr.importer == country)
+    run = IndicatorRun(
+        kind="dependence",
+        params={
+            **dataclasses.asdict(p),
+            "country": country,
+            "item": item,
+            "input": str(path) if is_remote(path) else Path(path).name,
+            "output": None if output is None else str(output),
+        },
+        inputs=[file_provenance(path)],
+        engine=backend.name,
+    )
+    if output is not None:
+        backend.to_parquet(expr, str(output))
+        # Counted from the written rows, not by computing the result a second time.
+        expr = backend.read_parquet(str(output))
+        counts = expr.aggregate(
+            rows=expr.count(),
+            dependent=expr.dependent.cast("int64").sum(),
+            korea_rule=expr.korea_rule.cast("int64").sum(),
+            mirror=(expr.basis != "reported").cast("int64").sum(),
+        )
+        totals = counts.to_pyarrow().to_pylist()[0]
+        run.totals = {k: int(v or 0) for k, v in totals.items()}
+        return run
+    result = rows(expr)
+    for r in result:
+        r["product_key"] = r.pop("product")
+    run.dependence = result
+    return run
 
 
 def _series_warnings(report: AnomalyReport) -> list[str]:
@@ -198,10 +329,9 @@ def save_run(store: Store, run: IndicatorRun, *, actor: str = "cli") -> str:
     """Store a run's results and provenance in one transaction; returns the run id."""
     run_id = run.run_id
     with store.transaction():
-        con = store.con
         for table in ("indicator_runs", "dependence_results", "anomalies"):
-            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-        con.execute(
+            store.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        store.execute(
             "INSERT INTO indicator_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
@@ -229,12 +359,9 @@ def save_run(store: Store, run: IndicatorRun, *, actor: str = "cli") -> str:
 
 
 def _insert(store: Store, table: str, rows_: pa.Table) -> None:
-    store.con.register("_indicator_rows", rows_)
-    try:
+    with store.arrow_view("_indicator_rows", rows_):
         cols = ", ".join(rows_.column_names)
-        store.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _indicator_rows")
-    finally:
-        store.con.unregister("_indicator_rows")
+        store.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _indicator_rows")
 
 
 def _dependence_table(run_id: str, result: list[dict[str, Any]]) -> pa.Table:
