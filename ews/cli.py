@@ -407,6 +407,7 @@ def _register_stages() -> None:
     from ews.federation.commands import register as register_federation
     from ews.indicators.commands import register as register_indicators
     from ews.risk.commands import register as register_risk
+    from ews.stream.commands import register as register_stream
     from ews.text.commands import register as register_text
     from ews.text.commands import register_events
 
@@ -415,6 +416,7 @@ def _register_stages() -> None:
     register_indicators(app)
     register_risk(app)
     register_federation(app)
+    register_stream(app)
     register_api(app)  # after federation: it adds create/list/revoke to the same `keys` group
 
 

@@ -93,6 +93,50 @@ class Settings(BaseSettings):
         description="Largest API request body; bigger ones get 413 before they are read.",
     )
 
+    stream_transport: Literal["nats", "kafka"] = Field(
+        default="nats",
+        description="Message transport of `ews stream` when --transport is not given: NATS "
+        "JetStream or Kafka.",
+    )
+    stream_url: str | None = Field(
+        default=None,
+        description="Servers of the transport (nats://host:4222,... or Kafka bootstrap "
+        "host:9092,...); unset means the transport's default on this machine.",
+    )
+    stream_prefix: str = Field(
+        default="ews",
+        pattern=r"^[a-z0-9_-]{1,32}$",
+        description="First part of every subject or topic (and the JetStream stream's name), so "
+        "several deployments can share one cluster.",
+    )
+    stream_batch: int = Field(
+        default=500,
+        gt=0,
+        le=10_000,
+        description="Messages a consumer stores in one transaction before it acknowledges them: "
+        "bigger is faster, smaller redelivers less after a crash.",
+    )
+    stream_ack_wait: float = Field(
+        default=30,
+        gt=0,
+        description="Seconds before a consumer that stopped answering loses its messages to "
+        "the next one: JetStream's ack wait, Kafka's session timeout (at least 6).",
+    )
+    stream_message_ttl: float = Field(
+        default=7 * 86400,
+        gt=0,
+        description="Seconds a signed alert on a stream stays valid: longer than a consumer may "
+        "be down, since a stream, unlike a push, is read late.",
+    )
+    stream_nats_creds: Path | None = Field(
+        default=None, description="NATS user credentials file (JWT and NKey) for a secured server."
+    )
+    stream_kafka_config: Path | None = Field(
+        default=None,
+        description="librdkafka properties file (key=value lines: security.protocol, "
+        "sasl.*, ssl.*) merged into every Kafka client's configuration.",
+    )
+
     spark_master: str | None = Field(
         default=None,
         description="Spark master for `--engine spark` (local[2], spark://host:7077, yarn, "

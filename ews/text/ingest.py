@@ -392,3 +392,20 @@ def event_json(event: Event) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def store_documents(
+    store: Store,
+    extractor: Extractor,
+    docs: Sequence[Document],
+    report: FileReport,
+    *,
+    today: dt.date | None = None,
+) -> None:
+    """Store documents (distinct ids) and their events in one transaction, counting into
+    ``report``; documents already stored with the same content are skipped unread.
+
+    Idempotent by ``doc_id`` and content hash, and by ``event_id``: the write path of every
+    reader that may see a document twice (file re-runs, stream redeliveries)."""
+    report.documents += len(docs)
+    _store_batch(store, extractor, docs, report, today)
