@@ -41,6 +41,27 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": m.Problem, "description": "No, unknown or revoked API key."},
     403: {"model": m.Problem, "description": "The key lacks the scope."},
     429: {"model": m.Problem, "description": "Rate limit exceeded."},
+    # Our own 422s (unknown country, bad level) carry one sentence, FastAPI's a list of field
+    # errors; the schema documents both, else clients (and schemathesis) see undocumented 422s.
+    422: {
+        "description": "Invalid parameters: a sentence, or FastAPI's list of field errors.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["detail"],
+                    "properties": {
+                        "detail": {
+                            "anyOf": [
+                                {"type": "string"},
+                                {"type": "array", "items": {"type": "object"}},
+                            ]
+                        }
+                    },
+                }
+            }
+        },
+    },
 }
 
 

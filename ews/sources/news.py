@@ -285,7 +285,12 @@ def parse_feed(
     """Documents of an RSS or Atom feed; raises InputError when ``data`` is not a feed."""
     # Imported here (only feed sources need it), by name: feedparser ships no type hints.
     feedparser = importlib.import_module("feedparser")
-    parsed = feedparser.parse(data)
+    try:
+        parsed = feedparser.parse(data)
+    except (ValueError, LookupError) as exc:
+        # feedparser raises on some broken encodings (a declared encoding with a NUL byte,
+        # undecodable bytes after a BOM) instead of flagging the feed as bozo.
+        raise InputError(f"not an RSS or Atom feed: {exc}", file=file_name) from None
     entries = parsed.get("entries") or []
     if not entries and (parsed.get("bozo") or not parsed.get("feed")):
         reason = parsed.get("bozo_exception") or "no feed elements"

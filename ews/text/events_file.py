@@ -107,7 +107,10 @@ def read_events(
         if unknown:
             raise InputError(f"not catalogue items: {unknown}", file=path, row=line, field="items")
         country = row.get("country")
-        if country is not None and country not in catalog.countries:
+        # isinstance first: a JSON list or object is unhashable and would raise TypeError.
+        if country is not None and (
+            not isinstance(country, str) or country not in catalog.countries
+        ):
             raise InputError(f"unknown country {country!r}", file=path, row=line, field="country")
         try:
             day = dt.date.fromisoformat(_field(row, "date", str, path, line))
@@ -128,9 +131,12 @@ def read_events(
             )
         except (ValueError, TypeError) as exc:
             raise InputError(f"invalid event: {exc}".splitlines()[0], file=path, row=line) from exc
+        link = row.get("link")
+        if link is not None and not isinstance(link, str):  # would fail later, in the write
+            raise InputError("expected str", file=path, row=line, field="link")
         extra = {
             "published": published,
-            "link": row.get("link"),
+            "link": link,
             "source_id": str(row.get("source_id") or SOURCE_ID),
         }
         out.append((event, extra))

@@ -18,7 +18,7 @@ RUN_TIMEOUT_S = 120.0
 """Upper bound of one uninterrupted command; only reached when something hangs."""
 
 
-def cli_env(store: Path, **extra: str) -> dict[str, str]:
+def cli_env(store: Path | str, **extra: str) -> dict[str, str]:
     """The environment of an ``ews`` child process on ``store`` (no progress bars)."""
     env = dict(os.environ, EWS_STORE=str(store), EWS_PROGRESS="false", EWS_ENV="test")
     env.update(extra)

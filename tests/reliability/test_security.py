@@ -374,7 +374,7 @@ def test_tokens_are_never_stored_listed_or_logged(
 
 def test_serve_logs_no_token(tmp_path: Path, api: Api) -> None:
     port = _free_port()
-    env = cli_env(Path(api.settings.store))
+    env = cli_env(api.settings.store)  # a file, or a server URL (kept as text)
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
