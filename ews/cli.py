@@ -25,6 +25,7 @@ from ews.context import Context
 from ews.errors import EwsError
 from ews.records import NAME_KEYS
 from ews.settings import get_settings
+from ews.store.db import scratch_path
 
 app = typer.Typer(
     name="ews",
@@ -297,7 +298,7 @@ def demo_cmd(
     from ews.sources.sample import sample_files
 
     settings = get_settings()
-    target = store or Path(settings.store).expanduser().with_name("demo.duckdb")
+    target = store or scratch_path(settings.store, "demo.duckdb")
     for stale in (target, target.with_name(target.name + ".wal")):
         if stale.exists():
             stale.unlink()
@@ -355,7 +356,7 @@ def info_cmd(store: StoreOpt = None) -> None:
             r["table_name"]
             for r in ctx.store.query(
                 "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' ORDER BY table_name"
+                "WHERE table_schema = current_schema() ORDER BY table_name"
             )
         ]
         for name in names:

@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     store: str = Field(
         default_factory=_default_store,
         description="Where the store lives: a DuckDB file path (embedded default) or ':memory:'. "
-        "One file holds everything so a node can be backed up by copying it.",
+        "One file holds everything so a node can be backed up by copying it. A "
+        "postgresql:// URL puts it on a PostgreSQL server shared by several users and "
+        "processes (docs/postgres.md); it may carry a password, so it is never shown.",
+        repr=False,
     )
     env: Literal["development", "test", "production"] = Field(
         default="development",

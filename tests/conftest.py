@@ -15,6 +15,7 @@ from ews.catalog import Catalog, load_catalog
 from ews.catalog.sync import sync_catalog
 from ews.settings import Settings, find_shared_data
 from ews.store import Store
+from tests.pg_server import PostgresServer
 
 SHARED = find_shared_data(Settings())
 SKIP_NO_SHARED = "real data folder ../shared/data is not on this machine"
@@ -35,9 +36,34 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server for the session, or skip saying what is missing."""
+    pytest.importorskip("psycopg", reason="psycopg (PostgreSQL driver) is not installed")
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def store(tmp_path: Path, catalog: Catalog) -> Iterator[Store]:
-    st = Store(str(tmp_path / "ews.duckdb"))
+def store_backend() -> str:
+    """The backend of ``store`` and ``store_location``: DuckDB, unless a folder's conftest
+    overrides this fixture with both (``params=["duckdb", "postgresql"]``)."""
+    return "duckdb"
+
+
+@pytest.fixture
+def store_location(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a fresh store can be opened: a DuckDB file, or a new schema on the test server."""
+    if store_backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server.new_location()
+    return str(tmp_path / "ews.duckdb")
+
+
+@pytest.fixture
+def store(store_location: str, catalog: Catalog) -> Iterator[Store]:
+    st = Store(store_location)
     sync_catalog(st, catalog)
     yield st
     st.close()

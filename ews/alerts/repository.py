@@ -75,7 +75,7 @@ def save_alert(store: Store, alert: Alert) -> SaveOutcome:
         )
     cols = ", ".join(_COLUMNS)
     marks = ", ".join("?" for _ in _COLUMNS)
-    store.con.execute(f"INSERT INTO alerts ({cols}) VALUES ({marks})", _row(alert))
+    store.execute(f"INSERT INTO alerts ({cols}) VALUES ({marks})", _row(alert))
     return "stored"
 
 

@@ -35,7 +35,8 @@ _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key header.")
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+# Bounded so that every store can bind it (PostgreSQL's OFFSET is a 64-bit integer).
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": m.Problem, "description": "No, unknown or revoked API key."},
@@ -371,7 +372,7 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         with open_store(location) as store:
             total = int(store.scalar(f"SELECT count(*) FROM events e WHERE {cond}", params))
             rows = store.query(
-                "SELECT e.*, d.link, (SELECT list(hs ORDER BY hs) FROM event_items i "
+                "SELECT e.*, d.link, (SELECT array_agg(hs ORDER BY hs) FROM event_items i "
                 "WHERE i.event_id = e.event_id) AS items "
                 f"FROM events e LEFT JOIN documents d ON d.doc_id = e.doc_id WHERE {cond} "
                 "ORDER BY e.event_date DESC, e.event_id LIMIT ? OFFSET ?",

@@ -72,7 +72,7 @@ def create_key(
     key_id = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     with store.transaction():
-        store.con.execute(
+        store.execute(
             "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
             [key_id, name, hash_token(token), json.dumps(wanted), rate_per_minute, utcnow()],
         )
@@ -93,7 +93,7 @@ def revoke_key(store: Store, key_id: str) -> None:
             raise EwsError(f"no API key {key_id!r}")
         if row[0]["revoked_at"] is not None:
             raise EwsError(f"API key {key_id!r} is already revoked")
-        store.con.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [utcnow(), key_id])
+        store.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [utcnow(), key_id])
         store.audit("api", "api_key.revoke", key_id, {})
 
 

@@ -61,7 +61,7 @@ def _use_nonce(
     )
     if seen:
         raise Rejected("replayed", f"nonce {nonce} was already used", sender=sender)
-    store.con.execute(
+    store.execute(
         "INSERT INTO federation_nonces VALUES (?, ?, ?, ?)", [sender, nonce, utc(expires), utc(now)]
     )
 
@@ -113,9 +113,7 @@ def receive(
     except Rejected as rej:
         _audit_reject(store, rej, via)
         raise
-    store.con.execute(
-        "DELETE FROM federation_nonces WHERE expires_at < ?", [utc(now - cfg.clock_skew)]
-    )
+    store.execute("DELETE FROM federation_nonces WHERE expires_at < ?", [utc(now - cfg.clock_skew)])
     return Received(outcome=outcome, key=alert.key, sender=env.sender)
 
 
@@ -181,7 +179,7 @@ def check_request(
 def refresh_feed(store: Store, node_id: str, now: dt.datetime) -> int:
     """Append this node's alert versions not yet in the feed; returns how many were added."""
     before = store.scalar("SELECT count(*) FROM federation_feed")
-    store.con.execute(
+    store.execute(
         "INSERT INTO federation_feed "
         "SELECT coalesce((SELECT max(seq) FROM federation_feed), 0) "
         "       + row_number() OVER (ORDER BY a.sent, a.alert_id, a.version), "
@@ -282,7 +280,7 @@ def enqueue(store: Store, node_id: str, now: dt.datetime) -> int:
                     continue
                 if not share_decision(alert, partner.policy)[0]:
                     continue
-                store.con.execute(
+                store.execute(
                     "INSERT INTO federation_outbox "
                     "VALUES (?, ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
                     [partner.name, alert.alert_id, alert.version, utc(now), utc(now)],
@@ -358,7 +356,7 @@ def push_pending(node: Node, report: SyncReport, now: dt.datetime) -> None:
             key = (row["partner"], row["alert_id"], row["version"])
             subject = f"{row['alert_id']}#{row['version']}"
             if error is None:
-                store.con.execute(
+                store.execute(
                     "UPDATE federation_outbox SET status = 'delivered', attempts = attempts + 1, "
                     "delivered_at = ?, last_error = NULL "
                     "WHERE partner = ? AND alert_id = ? AND version = ?",
@@ -369,7 +367,7 @@ def push_pending(node: Node, report: SyncReport, now: dt.datetime) -> None:
             else:
                 attempts = int(row["attempts"]) + 1
                 wait = min(node.config.retry_max, RETRY_BASE * 2 ** min(attempts, 20))
-                store.con.execute(
+                store.execute(
                     "UPDATE federation_outbox SET attempts = ?, next_attempt = ?, last_error = ? "
                     "WHERE partner = ? AND alert_id = ? AND version = ?",
                     [attempts, utc(now + wait), error, *key],
@@ -423,7 +421,7 @@ def pull_partner(node: Node, partner: str, url: str, report: SyncReport, now: dt
                     else:
                         report.duplicates += 1
                 with store.transaction():
-                    store.con.execute(
+                    store.execute(
                         "INSERT INTO federation_cursors VALUES (?, ?, ?) ON CONFLICT (partner) "
                         "DO UPDATE SET cursor = excluded.cursor, pulled_at = excluded.pulled_at",
                         [partner, next_cursor, utc(now)],

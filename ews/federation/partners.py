@@ -84,7 +84,7 @@ def add_partner(
     if ceiling == "RED":
         raise InputError("TLP:RED never leaves a node; the ceiling can be at most AMBER+STRICT")
     with store.transaction():
-        store.con.execute(
+        store.execute(
             "INSERT INTO partners VALUES (?, ?, ?, ?, TRUE, ?) ON CONFLICT (name) DO UPDATE SET "
             "url = excluded.url, public_key = excluded.public_key, tlp_max = excluded.tlp_max, "
             "active = TRUE",
@@ -107,7 +107,7 @@ def remove_partner(store: Store, name: str) -> None:
             ("federation_outbox", "partner"),
             ("federation_cursors", "partner"),
         ):
-            store.con.execute(f"DELETE FROM {table} WHERE {col} = ?", [name])
+            store.execute(f"DELETE FROM {table} WHERE {col} = ?", [name])
         store.audit("operator", "partners.remove", name, {})
 
 
@@ -122,7 +122,7 @@ def add_agreement(
     if ceiling == "RED":
         raise InputError("no agreement can share TLP:RED", field="tlp_max")
     with store.transaction():
-        store.con.execute(
+        store.execute(
             "INSERT INTO partner_agreements VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (partner, hs_prefix) "
             "DO UPDATE SET tlp_max = excluded.tlp_max, note = excluded.note",

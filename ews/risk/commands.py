@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from ews.alerts.records import LEVELS, Alert, level_rank
+from ews.store.db import scratch_path
 
 StoreOpt = Annotated[
     str | None,
@@ -244,7 +245,7 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         folder = data or find_shared_data(settings)
-        target = store or str(Path(settings.store).expanduser().with_name("backtest.duckdb"))
+        target = store or str(scratch_path(settings.store, "backtest.duckdb"))
         with Context.open(settings, store=target) as ctx:
             if folder is not None:
                 for note in prepare_backtest_store(ctx, folder):

@@ -32,7 +32,7 @@ def event_signals(store: Store, catalog: Catalog, config: RiskConfig) -> list[Si
         SELECT e.event_id, e.doc_id, e.lang, e.event_type, e.country, e.event_date, e.evidence,
                e.confidence, coalesce(e.cluster_id, e.event_id) AS cluster,
                CAST(d.published AS DATE) AS published, d.link, d.source_id,
-               coalesce(d.link, d.source_id) AS outlet_key, list(i.hs) AS items
+               coalesce(d.link, d.source_id) AS outlet_key, array_agg(i.hs) AS items
         FROM events e
         JOIN event_items i USING (event_id)
         LEFT JOIN documents d USING (doc_id)

@@ -70,7 +70,7 @@ _TRADE_VALUES: tuple[str, ...] = ("value_usd", "quantity", "quantity_unit", "hs"
 
 def sync_source(store: Store, spec: SourceSpec) -> None:
     """Record (or refresh) the source's description in the store."""
-    store.con.execute(
+    store.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
         "name = excluded.name, kind = excluded.kind, format = excluded.format, "
         "licence = excluded.licence, url = excluded.url, description = excluded.description",

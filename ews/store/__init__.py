@@ -1,5 +1,6 @@
-"""The store: one DuckDB file (embedded default) holding every stage's records."""
+"""The store: an embedded DuckDB file (default) or a PostgreSQL server, holding every stage's
+records."""
 
-from ews.store.db import Store, UpsertCounts
+from ews.store.db import DuckDBStore, Store, UpsertCounts, redact_location
 
-__all__ = ["Store", "UpsertCounts"]
+__all__ = ["DuckDBStore", "Store", "UpsertCounts", "redact_location"]

@@ -1,7 +1,10 @@
-"""DuckDB store: migrations, transactions, idempotent bulk upserts and the audit chain.
+"""The store: migrations, transactions, idempotent bulk upserts and the audit chain.
 
-Bulk rows travel as Arrow tables: DuckDB reads them without a per-row round trip
-(``executemany`` of 57k rows takes ~24 s here; an Arrow scan takes milliseconds).
+Two backends share one interface (:class:`Store`): an embedded DuckDB file, the default, and
+a PostgreSQL server for a node that several users and processes write to
+(:mod:`ews.store.postgres`). Bulk rows travel as Arrow tables: DuckDB reads them without a
+per-row round trip (``executemany`` of 57k rows takes ~24 s here; an Arrow scan takes
+milliseconds); PostgreSQL receives them through COPY.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
+import platformdirs
 import pyarrow as pa
 
 from ews.errors import StoreError
+from ews.settings import APP_NAME
 
 GENESIS_HASH = "0" * 64
 
@@ -51,28 +57,120 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def is_postgres_location(location: str) -> bool:
+    """True when the store location names a PostgreSQL server rather than a DuckDB file."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def redact_location(location: str) -> str:
+    """The location with any password replaced by ``***``: safe to print and log."""
+    if not is_postgres_location(location):
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def scratch_path(location: str, name: str) -> Path:
+    """A DuckDB file for throw-away work (the demo, a backtest): beside the store's file, or in
+    the user's data folder when the store is a server."""
+    if is_postgres_location(location):
+        return Path(platformdirs.user_data_dir(APP_NAME)) / name
+    return Path(location).expanduser().with_name(name)
+
+
+class Cursor(Protocol):
+    """What :meth:`Store.execute` returns: a DB-API cursor, reduced to what callers use."""
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
 class Store:
-    """A connection to the store with the schema migrated to the newest version."""
+    """A connection to the store with the schema migrated to the newest version.
+
+    ``Store(location)`` opens the backend the location names: a PostgreSQL server for a
+    ``postgresql://`` (or ``postgres://``) URL, else a DuckDB file (or ``:memory:``). Both
+    implement this interface; SQL is written in DuckDB's dialect and the PostgreSQL store
+    translates it (docs/postgres.md).
+    """
+
+    location: str
+    """Where the store is, with any password hidden (safe to print)."""
+    _in_tx: bool = False
+
+    def __new__(cls, location: str, *, read_only: bool = False) -> Store:
+        backend: type[Store] = cls
+        if cls is Store:
+            if is_postgres_location(location):
+                from ews.store.postgres import PostgresStore
+
+                backend = PostgresStore
+            else:
+                backend = DuckDBStore
+        return super().__new__(backend)
 
     def __init__(self, location: str, *, read_only: bool = False) -> None:
-        self.location = location
-        if location != ":memory:":
-            path = Path(location).expanduser()
-            if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            location = str(path)
-        try:
-            self.con = duckdb.connect(location, read_only=read_only)
-        except duckdb.Error as exc:  # locked by another writer, corrupt file, bad path
-            raise StoreError(f"cannot open store {self.location!r}: {exc}") from exc
-        self._in_tx = False
-        if not read_only:
-            self.migrate()
+        raise NotImplementedError  # pragma: no cover  # __new__ always picks a backend
+
+    # -- what a backend provides -----------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        """Run one statement (DuckDB dialect, ``?`` placeholders); the cursor holds its rows."""
+        raise NotImplementedError
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """A query's result as an Arrow table (bulk reads)."""
+        raise NotImplementedError
+
+    @contextmanager
+    def arrow_view(self, name: str, rows: pa.Table) -> Iterator[None]:
+        """Make ``rows`` readable as table ``name`` by SQL run inside the block."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def upsert(
+        self,
+        table: str,
+        rows: pa.Table,
+        *,
+        key: Sequence[str],
+        compare: Sequence[str],
+    ) -> UpsertCounts:
+        """Insert new rows, update rows whose ``compare`` columns changed, leave the rest.
+
+        Rows equal in every compared column are not touched, so ingesting the same data
+        twice changes nothing, provenance included. Call inside :meth:`transaction`.
+        """
+        raise NotImplementedError
+
+    def replace_all(self, table: str, rows: pa.Table) -> None:
+        """Replace a reference table's content (catalogue sync). Call inside a transaction."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        self.execute("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        self.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def _lock_audit(self) -> None:
+        """Serialise audit appends across writers until the transaction ends (a server needs
+        this; an embedded file has one writer)."""
 
     # -- lifecycle -------------------------------------------------------------------------
-    def close(self) -> None:
-        self.con.close()
-
     def __enter__(self) -> Store:
         return self
 
@@ -80,28 +178,34 @@ class Store:
         self.close()
 
     def schema_version(self) -> int:
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()
-        if not exists or exists[0] == 0:
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_name = 'schema_migrations' AND table_schema = current_schema()"
+        )
+        if not exists:
             return 0
-        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
 
-    def migrate(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction; returns versions applied."""
-        self.con.execute(
+    def _create_migrations_table(self) -> None:
+        self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
+
+    def _apply_migration(self, sql: str) -> None:
+        self.execute(sql)
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; returns versions applied."""
+        self._create_migrations_table()
         current = self.schema_version()
         applied = []
         for version, name, sql in _migrations():
             if version <= current:
                 continue
             with self.transaction():
-                self.con.execute(sql)
-                self.con.execute(
+                self._apply_migration(sql)
+                self.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
                 )
             applied.append(version)
@@ -109,32 +213,32 @@ class Store:
 
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Iterator[Store]:
         """All-or-nothing: a failure (or a kill) leaves the store as before the block."""
         if self._in_tx:  # nested use joins the outer transaction
-            yield self.con
+            yield self
             return
-        self.con.execute("BEGIN TRANSACTION")
+        self._begin()
         self._in_tx = True
         try:
-            yield self.con
+            yield self
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            self.con.execute("COMMIT")
+            self._commit()
         finally:
             self._in_tx = False
 
     # -- queries ---------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Rows as dicts; for reading, not for bulk work."""
-        cur = self.con.execute(sql, params or [])
+        cur = self.execute(sql, params)
         names = [d[0] for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
+        row = self.execute(sql, params).fetchone()
         return row[0] if row else None
 
     def get_meta(self, key: str) -> str | None:
@@ -142,7 +246,7 @@ class Store:
         return str(value) if value is not None else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute(
+        self.execute(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
@@ -169,7 +273,7 @@ class Store:
         at: dt.datetime | None = None,
     ) -> None:
         """Mark a file as ingested (call in the transaction that wrote its rows)."""
-        self.con.execute(
+        self.execute(
             "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_sha256,
@@ -184,6 +288,108 @@ class Store:
             ],
         )
 
+    # -- audit log -------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any]) -> str:
+        """Append a hash-chained audit record; returns its hash.
+
+        The newest record is read and the next one written under a lock held to the end of
+        the transaction, so two writers cannot both chain onto the same record.
+        """
+        with self.transaction():
+            self._lock_audit()
+            last = self.execute(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_HASH)
+            ts = utcnow()
+            body = json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
+            digest = audit_hash(
+                prev=prev, seq=seq, ts=ts, actor=actor, action=action, subject=subject, detail=body
+            )
+            self.execute(
+                "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [seq, ts, actor, action, subject, body, prev, digest],
+            )
+        return digest
+
+    def audit_hash_at(self, seq: int) -> str | None:
+        """The hash of audit record ``seq``, or None when there is no such record.
+
+        A hash chain alone cannot show that its newest records were cut off; a (seq, hash)
+        written down elsewhere (an anchor) can: ``ews audit verify --anchor SEQ:HASH``.
+        """
+        value = self.scalar("SELECT hash FROM audit_log WHERE seq = ?", [seq])
+        return str(value) if value is not None else None
+
+    def verify_audit(self) -> tuple[bool, int, str]:
+        """Walk the chain: (ok, records checked, first problem or '')."""
+        prev = GENESIS_HASH
+        count = 0
+        cur = self.execute(
+            "SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log "
+            "ORDER BY seq"
+        )
+        expected_seq = 1
+        for seq, ts, actor, action, subject, detail, prev_hash, digest in cur.fetchall():
+            count += 1
+            if seq != expected_seq:
+                return False, count, f"record {seq}: gap in sequence (expected {expected_seq})"
+            if prev_hash != prev:
+                return False, count, f"record {seq}: previous hash does not match"
+            if digest != audit_hash(
+                prev=prev,
+                seq=seq,
+                ts=ts,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail,
+            ):
+                return False, count, f"record {seq}: content does not match its hash"
+            prev = digest
+            expected_seq += 1
+        return True, count, ""
+
+
+class DuckDBStore(Store):
+    """The embedded default: one DuckDB file (or ``:memory:``) in this process."""
+
+    def __init__(self, location: str, *, read_only: bool = False) -> None:
+        self.location = location
+        if location != ":memory:":
+            path = Path(location).expanduser()
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            location = str(path)
+        try:
+            self.con = duckdb.connect(location, read_only=read_only)
+        except duckdb.Error as exc:  # locked by another writer, corrupt file, bad path
+            raise StoreError(f"cannot open store {self.location!r}: {exc}") from exc
+        self._in_tx = False
+        if not read_only:
+            self.migrate()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        return self.con.execute(sql, params or [])
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        cursor = self.con.cursor()  # the store's connection may hold an unfinished result
+        try:
+            return cursor.sql(sql, params=list(params) if params else None).to_arrow_table()
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def arrow_view(self, name: str, rows: pa.Table) -> Iterator[None]:
+        self.con.register(name, rows)
+        try:
+            yield
+        finally:
+            self.con.unregister(name)
+
     # -- bulk writes -----------------------------------------------------------------------
     def upsert(
         self,
@@ -193,20 +399,12 @@ class Store:
         key: Sequence[str],
         compare: Sequence[str],
     ) -> UpsertCounts:
-        """Insert new rows, update rows whose ``compare`` columns changed, leave the rest.
-
-        Rows equal in every compared column are not touched, so ingesting the same data
-        twice changes nothing, provenance included. Call inside :meth:`transaction`.
-        """
         if rows.num_rows == 0:
             return UpsertCounts(0, 0, 0)
         stage = f"_stage_{table}"
         cols = rows.column_names
-        self.con.register("_incoming", rows)
-        try:
+        with self.arrow_view("_incoming", rows):
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM _incoming")
-        finally:
-            self.con.unregister("_incoming")
         on = " AND ".join(f"t.{k} = s.{k}" for k in key)
         differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compare) or "FALSE"
         counts = self.con.execute(
@@ -231,71 +429,11 @@ class Store:
         return UpsertCounts(new=new, changed=changed, unchanged=rows.num_rows - new - changed)
 
     def replace_all(self, table: str, rows: pa.Table) -> None:
-        """Replace a reference table's content (catalogue sync). Call inside a transaction."""
         self.con.execute(f"DELETE FROM {table}")
         if rows.num_rows:
-            self.con.register("_incoming", rows)
-            try:
+            with self.arrow_view("_incoming", rows):
                 cols = ", ".join(rows.column_names)
                 self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
-            finally:
-                self.con.unregister("_incoming")
-
-    # -- audit log -------------------------------------------------------------------------
-    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any]) -> str:
-        """Append a hash-chained audit record; returns its hash."""
-        last = self.con.execute(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS_HASH)
-        ts = utcnow()
-        body = json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)
-        digest = audit_hash(
-            prev=prev, seq=seq, ts=ts, actor=actor, action=action, subject=subject, detail=body
-        )
-        self.con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [seq, ts, actor, action, subject, body, prev, digest],
-        )
-        return digest
-
-    def audit_hash_at(self, seq: int) -> str | None:
-        """The hash of audit record ``seq``, or None when there is no such record.
-
-        A hash chain alone cannot show that its newest records were cut off; a (seq, hash)
-        written down elsewhere (an anchor) can: ``ews audit verify --anchor SEQ:HASH``.
-        """
-        value = self.scalar("SELECT hash FROM audit_log WHERE seq = ?", [seq])
-        return str(value) if value is not None else None
-
-    def verify_audit(self) -> tuple[bool, int, str]:
-        """Walk the chain: (ok, records checked, first problem or '')."""
-        prev = GENESIS_HASH
-        count = 0
-        cur = self.con.execute(
-            "SELECT seq, ts, actor, action, subject, detail, prev_hash, hash FROM audit_log "
-            "ORDER BY seq"
-        )
-        expected_seq = 1
-        for seq, ts, actor, action, subject, detail, prev_hash, digest in cur.fetchall():
-            count += 1
-            if seq != expected_seq:
-                return False, count, f"record {seq}: gap in sequence (expected {expected_seq})"
-            if prev_hash != prev:
-                return False, count, f"record {seq}: previous hash does not match"
-            if digest != audit_hash(
-                prev=prev,
-                seq=seq,
-                ts=ts,
-                actor=actor,
-                action=action,
-                subject=subject,
-                detail=detail,
-            ):
-                return False, count, f"record {seq}: content does not match its hash"
-            prev = digest
-            expected_seq += 1
-        return True, count, ""
 
 
 def audit_hash(

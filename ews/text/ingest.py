@@ -148,13 +148,10 @@ def events_table(
 
 def _stored_hashes(store: Store, ids: Sequence[str]) -> dict[str, str]:
     table = pa.table({"doc_id": list(ids)})
-    store.con.register("_batch_ids", table)
-    try:
-        rows = store.con.execute(
+    with store.arrow_view("_batch_ids", table):
+        rows = store.execute(
             "SELECT d.doc_id, d.content_sha256 FROM documents d JOIN _batch_ids b USING (doc_id)"
         ).fetchall()
-    finally:
-        store.con.unregister("_batch_ids")
     return {str(r[0]): str(r[1]) for r in rows}
 
 
@@ -268,17 +265,12 @@ def _store_batch(
         if changed:
             # A changed document's old events go; its new ones are written below.
             ids = pa.table({"doc_id": changed})
-            store.con.register("_changed", ids)
-            try:
-                store.con.execute(
+            with store.arrow_view("_changed", ids):
+                store.execute(
                     "DELETE FROM event_items WHERE event_id IN (SELECT e.event_id FROM events e "
                     "JOIN _changed c USING (doc_id))"
                 )
-                store.con.execute(
-                    "DELETE FROM events WHERE doc_id IN (SELECT doc_id FROM _changed)"
-                )
-            finally:
-                store.con.unregister("_changed")
+                store.execute("DELETE FROM events WHERE doc_id IN (SELECT doc_id FROM _changed)")
         counts = store.upsert(
             "documents",
             _documents_table([d for d, _ in todo], [h for _, h in todo], langs, now),
@@ -308,9 +300,9 @@ def _store_batch(
 
 def stored_events(store: Store) -> list[Event]:
     """Every stored event as a record."""
-    rows = store.con.execute(
+    rows = store.execute(
         "SELECT e.event_id, e.doc_id, e.lang, e.event_type, e.country, e.event_date, e.evidence, "
-        "e.confidence, coalesce(list(i.hs ORDER BY i.hs) FILTER (WHERE i.hs IS NOT NULL), []), "
+        "e.confidence, array_agg(i.hs ORDER BY i.hs) FILTER (WHERE i.hs IS NOT NULL), "
         "e.matched "
         "FROM events e LEFT JOIN event_items i USING (event_id) "
         "GROUP BY ALL ORDER BY e.event_date, e.event_id"
@@ -325,7 +317,7 @@ def stored_events(store: Store) -> list[Event]:
             date=r[5],
             evidence=r[6],
             confidence=r[7],
-            items=tuple(r[8]),
+            items=tuple(r[8] or ()),
             matched=tuple(json.loads(r[9])) if r[9] else (),
         )
         for r in rows
@@ -339,7 +331,7 @@ def recluster(store: Store, catalog: Catalog) -> int:
         return 0
     sources = {
         str(r[0]): str(r[1])
-        for r in store.con.execute(
+        for r in store.execute(
             "SELECT d.doc_id, coalesce(d.link, d.source_id) FROM documents d "
             "WHERE d.doc_id IN (SELECT doc_id FROM events)"
         ).fetchall()
@@ -354,15 +346,11 @@ def recluster(store: Store, catalog: Catalog) -> int:
             "cluster_id": [c.cluster_id for c in clusters for _ in c.event_ids],
         }
     )
-    with store.transaction():
-        store.con.register("_clusters", table)
-        try:
-            store.con.execute(
-                "UPDATE events AS e SET cluster_id = c.cluster_id FROM _clusters c "
-                "WHERE e.event_id = c.event_id AND e.cluster_id IS DISTINCT FROM c.cluster_id"
-            )
-        finally:
-            store.con.unregister("_clusters")
+    with store.transaction(), store.arrow_view("_clusters", table):
+        store.execute(
+            "UPDATE events AS e SET cluster_id = c.cluster_id FROM _clusters c "
+            "WHERE e.event_id = c.event_id AND e.cluster_id IS DISTINCT FROM c.cluster_id"
+        )
     return len(clusters)
 
 

@@ -34,9 +34,13 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
 
-@pytest.fixture(scope="package")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    path = str(tmp_path_factory.mktemp("api") / "ews.duckdb")
+@pytest.fixture(scope="package", params=["duckdb", "postgresql"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The same API tests on both store backends: an embedded DuckDB file and PostgreSQL."""
+    if request.param == "postgresql":
+        path = request.getfixturevalue("postgres_server").new_location()
+    else:
+        path = str(tmp_path_factory.mktemp("api") / "ews.duckdb")
     settings = Settings(store=path, env="test")
     from ews.risk.run import assess
 

@@ -12,6 +12,7 @@ from ews.store import Store
 from tests.sources.helpers import sample
 
 HS6 = "period_dt,partner_name,hs6,val,qty,uv\n"
+TRADE_KEY = "source_id, reporter, partner, flow, freq, period, product_key"
 
 
 def counts(store: Store) -> tuple[int, int, int, int]:
@@ -28,11 +29,11 @@ def test_same_file_twice_changes_nothing(store: Store, catalog: Catalog) -> None
     first = ingest_file(store, catalog, path, kind="trade")
     assert first.counts.new == first.rows_read == 6442
     before = counts(store)
-    snapshot = store.query("SELECT * FROM trade_observations ORDER BY ALL")
+    snapshot = store.query(f"SELECT * FROM trade_observations ORDER BY {TRADE_KEY}")
     second = ingest_file(store, catalog, path, kind="trade")
     assert second.already_ingested
     assert counts(store) == before
-    assert store.query("SELECT * FROM trade_observations ORDER BY ALL") == snapshot
+    assert store.query(f"SELECT * FROM trade_observations ORDER BY {TRADE_KEY}") == snapshot
 
 
 def test_same_rows_in_another_file_are_unchanged(
@@ -101,8 +102,10 @@ def test_prices_ingest_and_provenance(store: Store, catalog: Catalog) -> None:
     assert ok and n == 1
 
 
-def test_store_survives_a_reopen_after_a_failed_ingest(tmp_path: Path, catalog: Catalog) -> None:
-    location = str(tmp_path / "s.duckdb")
+def test_store_survives_a_reopen_after_a_failed_ingest(
+    tmp_path: Path, catalog: Catalog, store_location: str
+) -> None:
+    location = store_location
     bad = tmp_path / "bad.csv"
     bad.write_text(HS6 + "2023-08-01,Japan,811292,x,1,1\n")
     with Store(location) as st, pytest.raises(InputError):

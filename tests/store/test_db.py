@@ -34,8 +34,8 @@ def _prices(values: list[float], source: str = "s") -> pa.Table:
 KEY = ("source_id", "series_id", "freq", "period")
 
 
-def test_migrations_apply_once(tmp_path: Path) -> None:
-    path = str(tmp_path / "a.duckdb")
+def test_migrations_apply_once(store_location: str) -> None:
+    path = store_location
     with Store(path) as st:
         assert st.schema_version() == max(v for v, _, _ in _migrations())
     with Store(path) as st:  # reopening applies nothing more
@@ -43,8 +43,8 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
         assert st.scalar("SELECT count(*) FROM schema_migrations") == len(_migrations())
 
 
-def test_upsert_counts_new_changed_unchanged() -> None:
-    with Store(":memory:") as st:
+def test_upsert_counts_new_changed_unchanged(store_location: str) -> None:
+    with Store(store_location) as st:
         with st.transaction():
             first = st.upsert("price_observations", _prices([1.0, 2.0]), key=KEY, compare=["value"])
         assert (first.new, first.changed, first.unchanged) == (2, 0, 0)
@@ -57,30 +57,30 @@ def test_upsert_counts_new_changed_unchanged() -> None:
         assert st.scalar("SELECT count(*) FROM price_observations") == 3
 
 
-def test_failed_transaction_leaves_nothing() -> None:
-    with Store(":memory:") as st:
+def test_failed_transaction_leaves_nothing(store_location: str) -> None:
+    with Store(store_location) as st:
         with pytest.raises(RuntimeError), st.transaction():
             st.upsert("price_observations", _prices([1.0]), key=KEY, compare=["value"])
             raise RuntimeError("killed half-way")
         assert st.scalar("SELECT count(*) FROM price_observations") == 0
 
 
-def test_audit_chain_detects_tampering() -> None:
-    with Store(":memory:") as st:
+def test_audit_chain_detects_tampering(store_location: str) -> None:
+    with Store(store_location) as st:
         for i in range(3):
             st.audit("test", "ingest.prices", f"file{i}", {"rows": i})
         assert st.verify_audit() == (True, 3, "")
-        st.con.execute("UPDATE audit_log SET detail = '{\"rows\": 99}' WHERE seq = 2")
+        st.execute("UPDATE audit_log SET detail = '{\"rows\": 99}' WHERE seq = 2")
         ok, _, problem = st.verify_audit()
         assert not ok
         assert "record 2" in problem
 
 
-def test_audit_chain_detects_deletion() -> None:
-    with Store(":memory:") as st:
+def test_audit_chain_detects_deletion(store_location: str) -> None:
+    with Store(store_location) as st:
         for i in range(3):
             st.audit("test", "a", str(i), {})
-        st.con.execute("DELETE FROM audit_log WHERE seq = 2")
+        st.execute("DELETE FROM audit_log WHERE seq = 2")
         ok, _, problem = st.verify_audit()
         assert not ok
         assert "gap" in problem
