@@ -28,6 +28,7 @@ demo: $(RUNTIME_STAMP)
 	$(BIN)/ews demo
 
 test: $(DEV_STAMP)
+	scripts/test-system-deps.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV_STAMP)

@@ -334,6 +334,20 @@ def demo_cmd(
             highlight=False,
         )
         print_alert_board(load_alerts(ctx.store), include_cancelled=True, limit=25)
+        from ews.api.keys import create_key
+
+        # A fresh store each run, so one read key for the dashboard does not pile up.
+        _, token = create_key(ctx.store, "demo dashboard", ["read"], 600)
+    out.print(
+        "\n[bold]Dashboard[/]: start the server with\n"
+        f"    EWS_STORE={target} ews serve\n"
+        "then open http://127.0.0.1:8000/ in a browser and sign in with this read-only key "
+        f"(shown once):\n    {token}\n"
+        "Weekly brief: "
+        f"EWS_STORE={target} ews report --week 2025-W41 --format html (or pdf)",
+        highlight=False,
+        soft_wrap=True,
+    )
     out.print(
         f"\nTo look again: EWS_STORE={target} ews alerts   ·   ews explain ALERT_ID   ·   "
         "ews backtest   ·   to ingest your own data: ews ingest prices|trade|news FILE",
@@ -407,6 +421,7 @@ def _register_stages() -> None:
     from ews.api.commands import register as register_api
     from ews.federation.commands import register as register_federation
     from ews.indicators.commands import register as register_indicators
+    from ews.report.commands import register as register_report
     from ews.risk.commands import register as register_risk
     from ews.stream.commands import register as register_stream
     from ews.text.commands import register as register_text
@@ -415,6 +430,7 @@ def _register_stages() -> None:
     register_text(app, ingest_app)
     register_events(ingest_app)
     register_indicators(app)
+    register_report(app)
     register_risk(app)
     register_federation(app)
     register_stream(app)

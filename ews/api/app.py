@@ -452,10 +452,21 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         ]
         return m.AssessmentPage(total=total, limit=limit, offset=offset, items=out)
 
+    from ews.api.analysis import mount as mount_analysis
+
+    mount_analysis(app, location, catalog)
+
+    # The dashboard's pages share the store, the key checks and the limits of the API.
+    from ews.web.app import mount as mount_web
+
+    mount_web(app, location, catalog)
+
     @app.middleware("http")
     async def no_store_cache(request: Request, call_next: Callable[..., Any]) -> Any:
         response = await call_next(request)
-        response.headers["Cache-Control"] = "no-store"
+        # Only the versioned static assets may be cached; pages and data never.
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from ews.alerts.records import LEVELS, Alert, level_rank
+from ews.store import Store
 from ews.store.db import scratch_path
 
 StoreOpt = Annotated[
@@ -26,6 +27,23 @@ LEVEL_STYLE = {
     "alert": "bold red",
     "serious": "bold white on red",
 }
+
+
+BACKTEST_META = "backtest:last"
+
+
+def save_backtest(
+    store: Store, episodes: list[Any], false_alarms: int, *, since: str | None, until: str | None
+) -> None:
+    """Keep the last backtest's results for the API (``GET /api/v1/backtest``)."""
+    payload = {
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "since": since,
+        "until": until,
+        "episodes": [e.as_json() for e in episodes],
+        "false_alarms": false_alarms,
+    }
+    store.set_meta(BACKTEST_META, json.dumps(payload))
 
 
 def latest_versions(alerts: list[Alert]) -> list[Alert]:
@@ -254,6 +272,7 @@ def register(app: typer.Typer) -> None:
                 ctx, as_of=_date(until, "--until"), start=_date(since, "--since"), persist=True
             )
             episodes, alarms = evaluate(result, load_episodes(), ctx.catalog)
+            save_backtest(ctx.store, episodes, len(alarms), since=since, until=until)
         if as_json:
             sys.stdout.write(json.dumps([e.as_json() for e in episodes], indent=1) + "\n")
             return
