@@ -49,16 +49,22 @@ def generate(rows: int, path: Path, seed: int = 2024) -> None:
     # Zipf-like country weights: a few big traders, a long tail.
     weights = 1.0 / np.arange(1, n_countries + 1) ** 0.9
     weights /= weights.sum()
-    key = np.array([], dtype=np.int64)
-    while len(key) < rows:  # popular pairs repeat: draw until enough unique triples
-        draw = int((rows - len(key)) * 1.5) + 1000
+    # Popular pairs repeat: draw until enough unique triples. The set of triples drawn so far
+    # is a bitmap over the whole key space (242 MB), not a re-sorted array: the same draws and
+    # the same keys as sorting them, without an O(n log n) pass per round (50M rows needs
+    # dozens of rounds).
+    seen = np.zeros(n_countries * n_countries * n_products, dtype=bool)
+    count = 0
+    while count < rows:
+        draw = int((rows - count) * 1.5) + 1000
         exp_ = rng.choice(n_countries, size=draw, p=weights)
         imp_ = rng.choice(n_countries, size=draw, p=weights)
         hs = rng.integers(0, n_products, size=draw)
         keep = exp_ != imp_
         new = (exp_[keep].astype(np.int64) * n_countries + imp_[keep]) * n_products + hs[keep]
-        key = np.unique(np.concatenate([key, new]))
-    key = rng.permutation(key)[:rows]
+        seen[new] = True
+        count = int(np.count_nonzero(seen))
+    key = rng.permutation(np.flatnonzero(seen).astype(np.int64))[:rows]
     hs_i = key % n_products
     pair = key // n_products
     e_i, i_i = pair // n_countries, pair % n_countries

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 from itertools import islice
 from multiprocessing import get_context
@@ -290,6 +290,12 @@ def _numbered(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[pa.RecordBatc
         row += batch.num_rows
 
 
+def _compact(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A copy holding only its own rows: a slice of a bigger batch (a Parquet row group cut
+    into batches) would otherwise pickle its parent's whole buffers, 10 times the data."""
+    return batch.take(pa.array(range(batch.num_rows), pa.int64()))
+
+
 def extract_batches(
     batches: Iterable[pa.RecordBatch],
     *,
@@ -313,17 +319,17 @@ def extract_batches(
             )
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending = []
         it = iter(numbered)
-        for batch, first in islice(it, 4 * workers):
-            pending.append(pool.submit(_pool_task, (batch, first, min_confidence, default_date)))
+
+        def submit(batch: pa.RecordBatch, first: int) -> Future[pa.RecordBatch]:
+            return pool.submit(_pool_task, (_compact(batch), first, min_confidence, default_date))
+
+        pending = [submit(batch, first) for batch, first in islice(it, 4 * workers)]
         while pending:
             result = pending.pop(0).result()
             nxt = next(it, None)
             if nxt is not None:
-                pending.append(
-                    pool.submit(_pool_task, (nxt[0], nxt[1], min_confidence, default_date))
-                )
+                pending.append(submit(*nxt))
             yield result
 
 
