@@ -27,6 +27,7 @@ from ews.records import Country, Item
 from ews.risk.commands import board_json, latest_versions, peak_levels
 from ews.risk.persist import load_alerts
 from ews.settings import Settings, get_settings
+from ews.text.query import events_where
 
 PREFIX = "/api/v1"
 MAX_PAGE = 500
@@ -349,26 +350,13 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         offset: Offset = 0,
     ) -> m.EventPage:
         """Events extracted from texts, newest first, with their evidence sentences."""
-        where, params = ["TRUE"], list[Any]()
-        if item is not None:
-            where.append(
-                "e.event_id IN (SELECT event_id FROM event_items WHERE starts_with(hs, ?))"
-            )
-            params.append(item)
-        code = _country(catalog, country, "country")
-        if code is not None:
-            where.append("e.country = ?")
-            params.append(code)
-        if event_type is not None:
-            where.append("e.event_type = ?")
-            params.append(event_type)
-        if since is not None:
-            where.append("e.event_date >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("e.event_date <= ?")
-            params.append(until)
-        cond = " AND ".join(where)
+        cond, params = events_where(
+            item=item,
+            country=_country(catalog, country, "country"),
+            event_type=event_type,
+            since=since,
+            until=until,
+        )
         with open_store(location) as store:
             total = int(store.scalar(f"SELECT count(*) FROM events e WHERE {cond}", params))
             rows = store.query(

@@ -56,6 +56,7 @@ class AlertLine:
     versions_in_week: int
     evidence: tuple[Evidence, ...]
     item: Item | None
+    versions: list[Alert]  # every version up to the week's end, oldest first
     charts: dict[str, str] = field(default_factory=dict)  # title -> SVG
 
 
@@ -125,6 +126,7 @@ def build_weekly(
                 versions_in_week=len(in_week),
                 evidence=source.evidence,
                 item=catalog.item_for_code(last.hs),
+                versions=upto,
             )
         )
     # Highest level first, then what moved this week, then the newest.
@@ -165,10 +167,7 @@ def _charts(
 ) -> dict[str, str]:
     """The alert's level history, and its item's prices and exports over the last 3 years."""
     out: dict[str, str] = {}
-    versions = [
-        a for a in data.alert_versions(store, line.alert.alert_id) if a.sent.date() <= sunday
-    ]
-    spec = charts.level_chart(data.level_history(versions))
+    spec = charts.level_chart(data.level_history(line.versions))
     if spec is not None:
         out["Level"] = charts.to_svg(spec)
     item = line.item

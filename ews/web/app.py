@@ -206,9 +206,10 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             include_red="admin" in key.scopes,
         )
         with open_store(location) as store:
-            entries = data.board(store, flt)
-            shown = {e.alert.alert_id for e in entries}
-            every = [a for a in load_alerts(store) if a.alert_id in shown]
+            alerts = load_alerts(store)
+        entries = data.board(alerts, flt)
+        shown = {e.alert.alert_id for e in entries}
+        every = [a for a in alerts if a.alert_id in shown]
         chart = charts.board_chart(data.alerts_by_month(every))
         return page(
             request,
@@ -248,7 +249,8 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             trade_anoms = data.trade_anomalies(store, item, catalog)
             events = data.events(store, catalog, glossary(), item=item)
             alerts = data.board(
-                store, data.BoardFilter(item=item.hs, include_red="admin" in key.scopes)
+                load_alerts(store),
+                data.BoardFilter(item=item.hs, include_red="admin" in key.scopes),
             )
         shares, hhi, basis = data.supplier_shares(trade, catalog, importer)
         group = catalog.groups[item.group]
@@ -310,8 +312,9 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         admin = "admin" in key.scopes
         with open_store(location) as store:
             dependent = data.dependent_items(store, catalog, iso2)
-            as_supplier = data.board(store, data.BoardFilter(supplier=iso2, include_red=admin))
-            as_importer = data.board(store, data.BoardFilter(importer=iso2, include_red=admin))
+            every = load_alerts(store)
+            as_supplier = data.board(every, data.BoardFilter(supplier=iso2, include_red=admin))
+            as_importer = data.board(every, data.BoardFilter(importer=iso2, include_red=admin))
             traded = data.country_trade(store, catalog, iso2)
             events = data.events(store, catalog, glossary(), country=iso2, limit=50)
         return page(

@@ -24,6 +24,7 @@ from ews.risk.commands import latest_versions, peak_levels
 from ews.risk.persist import load_alerts
 from ews.store import Store
 from ews.text.gloss import Glossary
+from ews.text.query import events_where
 
 TOP_PARTNERS = 7
 OTHERS = "Others"
@@ -243,25 +244,16 @@ def events(
     limit: int = 200,
 ) -> list[EventRow]:
     """Events about the item and/or country, newest first, with matched terms glossed."""
-    where, params = ["TRUE"], list[Any]()
-    if item is not None:
-        where.append(
-            "e.event_id IN (SELECT event_id FROM event_items "
-            "WHERE starts_with(hs, ?) OR starts_with(?, hs))"
-        )
-        params += [item.hs, item.hs]
-    if country is not None:
-        where.append("e.country = ?")
-        params.append(country)
-    if since is not None:
-        where.append("e.event_date >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("e.event_date <= ?")
-        params.append(until)
+    cond, params = events_where(
+        item=item.hs if item is not None else None,
+        related=True,
+        country=country,
+        since=since,
+        until=until,
+    )
     rows = store.query(
         "SELECT e.*, d.link FROM events e LEFT JOIN documents d ON d.doc_id = e.doc_id "
-        f"WHERE {' AND '.join(where)} ORDER BY e.event_date DESC, e.event_id LIMIT ?",
+        f"WHERE {cond} ORDER BY e.event_date DESC, e.event_id LIMIT ?",
         [*params, limit],
     )
     out = []
@@ -321,9 +313,12 @@ class BoardEntry:
     peak: str
 
 
-def board(store: Store, f: BoardFilter) -> list[BoardEntry]:
-    """The newest version of each alert matching ``f``, newest first (RED only when allowed)."""
-    every = [a for a in load_alerts(store) if f.include_red or a.tlp != "RED"]
+def board(alerts: list[Alert], f: BoardFilter) -> list[BoardEntry]:
+    """The newest version of each alert matching ``f``, newest first (RED only when allowed).
+
+    Takes the alerts already loaded, so a page that also charts them reads the table once.
+    """
+    every = [a for a in alerts if f.include_red or a.tlp != "RED"]
     peaks = peak_levels(every)
     lowest = LEVELS.index(f.level) if f.level in LEVELS else 0
     out = []
