@@ -14,6 +14,7 @@ from ews.catalog import Catalog, load_catalog
 from ews.catalog.sync import sync_catalog
 from ews.settings import Settings, get_settings
 from ews.store import Store
+from ews.store.db import open_waiting
 
 
 def system_clock() -> dt.datetime:
@@ -35,7 +36,7 @@ class Context:
         """Open (and migrate) the store and make sure it holds the current catalogue."""
         settings = settings or get_settings()
         catalog = load_catalog()
-        st = Store(store or settings.store)
+        st = open_waiting(store or settings.store, timeout=settings.store_wait)
         sync_catalog(st, catalog)
         return cls(settings=settings, store=st, catalog=catalog)
 

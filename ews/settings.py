@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         "processes (docs/postgres.md); it may carry a password, so it is never shown.",
         repr=False,
     )
+    store_wait: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a command waits for a DuckDB store file another process holds "
+        "(DuckDB lets one process open a file at a time) before it gives up.",
+    )
     env: Literal["development", "test", "production"] = Field(
         default="development",
         description="Deployment kind; production refuses unsafe defaults.",
@@ -90,6 +96,14 @@ class Settings(BaseSettings):
         default=None, description="CA file to check partners' TLS certificates."
     )
 
+    api_fresh_wait: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="Seconds a request may wait for the server's copy of a DuckDB store to "
+        "catch up with a write; 0 never waits, so answers lag a write by about one copy's "
+        "time (docs/reliability.md).",
+    )
     api_max_bytes: int = Field(
         default=1_000_000,
         gt=0,

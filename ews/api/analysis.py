@@ -21,9 +21,9 @@ from ews.api import models as m
 from ews.api.app import _REFUSALS, PREFIX, Limit, Offset, Reader, require
 from ews.api.keys import ApiKey
 from ews.catalog import Catalog
-from ews.federation.node import open_store
 from ews.risk.commands import BACKTEST_META, latest_versions
 from ews.risk.persist import load_alerts
+from ews.store.reader import StoreReader
 from ews.web.data import latest_run
 
 FEED_TLPS = ("CLEAR", "GREEN")
@@ -108,7 +108,7 @@ class FeedOut(_Out):
 Partner = Annotated[ApiKey, Depends(require("partner"))]
 
 
-def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
+def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
     """Add the routes to ``app`` (called by :func:`ews.api.app.create_app`)."""
     prefix, refusals = PREFIX, _REFUSALS
 
@@ -134,7 +134,7 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             params.append(item)
         if dependent_only:
             where.append("(dependent OR korea_rule)")
-        with open_store(location) as store:
+        with reader.read() as store:
             run = latest_run(store, "dependence")
             if run is None:
                 return DependencePage(run_id=None, total=0, limit=limit, offset=offset, items=[])
@@ -167,7 +167,7 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         offset: Offset = 0,
     ) -> AnomalyPage:
         """Anomalies of the newest trade and price runs, newest period first."""
-        with open_store(location) as store:
+        with reader.read() as store:
             runs = [r for k in ("trade", "prices") if (r := latest_run(store, k)) is not None]
             where, params = ["list_contains(?, run_id)"], list[Any]([runs])
             if kind is not None:
@@ -194,7 +194,7 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
     @app.get(f"{prefix}/backtest", responses={**refusals, 404: {"model": m.Problem}})
     def backtest(key: Reader) -> BacktestOut:
         """Results of the last backtest run on this node (``ews backtest``)."""
-        with open_store(location) as store:
+        with reader.read() as store:
             text = store.get_meta(BACKTEST_META)
         if text is None:
             raise HTTPException(404, "no backtest has been run on this node: ews backtest")
@@ -212,8 +212,8 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         """Shareable alerts (TLP:CLEAR and TLP:GREEN) as CAP 1.2, newest first."""
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=dt.UTC)
-        with open_store(location) as store:
-            every = load_alerts(store)
+        with reader.read() as store:
+            every = store.memo("alerts", load_alerts)
         sent_of = {f"{a.alert_id}#{a.version}": a.sent for a in every}
         rows = [
             a

@@ -1,8 +1,9 @@
 """The HTTP API (FastAPI), versioned under ``/api/v1``; OpenAPI at ``/openapi.json``.
 
-Every route needs an API key (``Authorization: Bearer <token>`` or ``X-API-Key``). The store
-is opened briefly per request through :func:`ews.federation.node.open_store`, which waits
-while another process holds DuckDB's single-writer lock, so ``ews assess`` can run beside it.
+Every route needs an API key (``Authorization: Bearer <token>`` or ``X-API-Key``). The server
+opens the store once and reads through a :class:`ews.store.reader.StoreReader` (for a DuckDB
+file, an in-memory replica kept current), so requests never open the file and never wait
+for ``ews ingest`` or ``ews assess`` writing it from another process.
 Tokens travel only in headers: nothing here logs headers, and query strings never carry keys.
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,15 +24,18 @@ from ews.api import models as m
 from ews.api.keys import ApiKey, RateLimiter, authenticate
 from ews.catalog import Catalog, load_catalog
 from ews.catalog.names import fold
-from ews.federation.node import open_store
 from ews.records import Country, Item
 from ews.risk.commands import board_json, latest_versions, peak_levels
 from ews.risk.persist import load_alerts
 from ews.settings import Settings, get_settings
+from ews.store import Store
+from ews.store.reader import StoreReader
 from ews.text.query import events_where
 
 PREFIX = "/api/v1"
 MAX_PAGE = 500
+MAX_CACHED_PAGES = 512
+"""Serialised board pages kept per copy of the store (each a few tens of kB at most)."""
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key header.")
@@ -108,6 +113,29 @@ class BodyLimit:
             await _too_large(send)
 
 
+class NoStoreCache:
+    """``Cache-Control: no-store`` on every answer but the versioned static assets: pages
+    and data must never be served stale from a cache. (Plain ASGI: Starlette's
+    ``BaseHTTPMiddleware`` costs a task and a stream per request.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
+                headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, marked)
+
+
 async def _too_large(send: Send) -> None:
     body = json.dumps({"detail": "request body too large"}).encode()
     await send(
@@ -123,15 +151,15 @@ async def _too_large(send: Send) -> None:
 class Gate:
     """Checks a request's API key: known, live, scoped and within its rate."""
 
-    def __init__(self, location: str) -> None:
-        self.location = location
+    def __init__(self, reader: StoreReader) -> None:
+        self.reader = reader
         self.limiter = RateLimiter()
 
     def check(self, token: str | None, scope: str) -> ApiKey:
         challenge = {"WWW-Authenticate": "Bearer"}
         if not token:
             raise HTTPException(401, "missing API key", headers=challenge)
-        with open_store(self.location) as store:
+        with self.reader.read() as store:
             key = authenticate(store, token)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key", headers=challenge)
@@ -202,6 +230,12 @@ def _visible(alert: Alert, key: ApiKey) -> bool:
     return alert.tlp != "RED" or "admin" in key.scopes
 
 
+def _board_base(store: Store, admin: bool) -> tuple[list[Alert], dict[str, str]]:
+    """The newest version of each alert a key may see, and each alert's peak level."""
+    every = [a for a in store.memo("alerts", load_alerts) if admin or a.tlp != "RED"]
+    return latest_versions(every), peak_levels(every)
+
+
 def _country(catalog: Catalog, text: str | None, what: str) -> str | None:
     if text is None:
         return None
@@ -219,23 +253,38 @@ def _level(text: str | None) -> int:
     return LEVELS.index(text)
 
 
+def _closing(reader: StoreReader) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the reader's replica or pool is released when the server stops."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            reader.close()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, *, max_body_bytes: int | None = None) -> FastAPI:
     """The API app for the store named by ``settings`` (default: the process settings)."""
     settings = settings or get_settings()
-    location = settings.store
+    reader = StoreReader(settings.store, fresh_wait=settings.api_fresh_wait)
     catalog = load_catalog()
     # A dedicated EWS_API_MAX_BYTES setting is pending; until then the constructor bound rules.
     limit = max_body_bytes or settings.api_max_bytes
 
-    gate = Gate(location)
+    gate = Gate(reader)
 
     app = FastAPI(
         title="EWS API",
         description="Critical items, alerts, events and assessments of this EWS node.",
         version="1",
         openapi_url="/openapi.json",
+        lifespan=_closing(reader),
     )
     app.state.gate = gate
+    app.state.reader = reader
     app.add_middleware(BodyLimit, limit=limit)
 
     @app.get(f"{PREFIX}/items", responses=_REFUSALS)
@@ -276,7 +325,13 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         ]
         return [_country_out(c) for c in sorted(rows, key=lambda c: c.iso2)]
 
-    @app.get(f"{PREFIX}/alerts", responses=_REFUSALS)
+    @app.get(f"{PREFIX}/status", responses=_REFUSALS)
+    def status(key: Reader) -> m.StatusOut:
+        """How current the answers are: for a DuckDB store, when the server last copied the
+        file and whether another process has written since (docs/reliability.md)."""
+        return m.StatusOut.model_validate(reader.status())
+
+    @app.get(f"{PREFIX}/alerts", responses=_REFUSALS, response_model=m.AlertPage)
     def list_alerts(
         key: Reader,
         level: Annotated[
@@ -291,38 +346,52 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         include_cancelled: bool = False,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> m.AlertPage:
+    ) -> Response:
         """The alert board: the newest version of each alert, newest first."""
         lowest = _level(level)
         want_s = _country(catalog, country, "country")
         want_i = _country(catalog, importer, "importer")
-        with open_store(location) as store:
-            every = [a for a in load_alerts(store) if _visible(a, key)]
-        peaks = peak_levels(every)
-        rows = [
-            a
-            for a in latest_versions(every)
-            if (include_cancelled or a.msg_type != "Cancel")
-            and LEVELS.index(peaks[a.alert_id]) >= lowest
-            and (item is None or a.hs.startswith(item))
-            and (want_s is None or a.supplier == want_s)
-            and (want_i is None or a.importer == want_i)
-            and (since is None or a.sent.date() >= since)
-            and (until is None or a.sent.date() <= until)
-        ]
-        page = board_json(rows[offset : offset + limit], peaks)
-        return m.AlertPage(
-            total=len(rows),
-            limit=limit,
-            offset=offset,
-            items=[m.AlertOut.model_validate(r) for r in page],
-        )
+        admin = "admin" in key.scopes
+        # The board is the most read page: its answers are kept, serialised, until the
+        # store changes (the memos go with the server's copy of the store).
+        wanted = (admin, lowest, item, want_s, want_i, since, until, include_cancelled)
+        with reader.read() as store:
+            pages: dict[tuple[object, ...], bytes] = store.memo("board-pages", lambda _: {})
+            body = pages.get((*wanted, limit, offset))
+            if body is None:
+                latest, peaks = store.memo(f"board:{admin}", lambda s: _board_base(s, admin))
+        if body is None:
+            rows = [
+                a
+                for a in latest
+                if (include_cancelled or a.msg_type != "Cancel")
+                and LEVELS.index(peaks[a.alert_id]) >= lowest
+                and (item is None or a.hs.startswith(item))
+                and (want_s is None or a.supplier == want_s)
+                and (want_i is None or a.importer == want_i)
+                and (since is None or a.sent.date() >= since)
+                and (until is None or a.sent.date() <= until)
+            ]
+            page = board_json(rows[offset : offset + limit], peaks)
+            body = (
+                m.AlertPage(
+                    total=len(rows),
+                    limit=limit,
+                    offset=offset,
+                    items=[m.AlertOut.model_validate(r) for r in page],
+                )
+                .model_dump_json(by_alias=True)
+                .encode()
+            )
+            if len(pages) < MAX_CACHED_PAGES:  # bounded: query strings are the client's
+                pages[(*wanted, limit, offset)] = body
+        return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/alerts/{{alert_id}}", responses={**_REFUSALS, 404: {"model": m.Problem}})
     def get_alert(key: Reader, alert_id: str) -> m.AlertDetail:
         """An alert's versions and evidence (what ``ews explain`` shows)."""
-        with open_store(location) as store:
-            every = load_alerts(store)
+        with reader.read() as store:
+            every = store.memo("alerts", load_alerts)
         versions = sorted((a for a in every if a.alert_id == alert_id), key=lambda a: a.version)
         # A hidden alert answers like a missing one, so its existence does not leak.
         if not versions or not all(_visible(a, key) for a in versions):
@@ -357,7 +426,7 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
             since=since,
             until=until,
         )
-        with open_store(location) as store:
+        with reader.read() as store:
             total = int(store.scalar(f"SELECT count(*) FROM events e WHERE {cond}", params))
             rows = store.query(
                 "SELECT e.*, d.link, (SELECT array_agg(hs ORDER BY hs) FROM event_items i "
@@ -416,7 +485,7 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
             "importer ORDER BY as_of DESC) AS rn FROM assessments"
         )
         cond = " AND ".join(where)
-        with open_store(location) as store:
+        with reader.read() as store:
             total = int(store.scalar(f"SELECT count(*) FROM ({latest}) WHERE {cond}", params))
             rows = store.query(
                 f"SELECT * FROM ({latest}) WHERE {cond} "
@@ -442,19 +511,12 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
 
     from ews.api.analysis import mount as mount_analysis
 
-    mount_analysis(app, location, catalog)
+    mount_analysis(app, reader, catalog)
 
     # The dashboard's pages share the store, the key checks and the limits of the API.
     from ews.web.app import mount as mount_web
 
-    mount_web(app, location, catalog)
+    mount_web(app, reader, catalog)
 
-    @app.middleware("http")
-    async def no_store_cache(request: Request, call_next: Callable[..., Any]) -> Any:
-        response = await call_next(request)
-        # Only the versioned static assets may be cached; pages and data never.
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(NoStoreCache)
     return app

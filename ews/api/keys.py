@@ -120,6 +120,14 @@ def list_keys(store: Store) -> list[ApiKey]:
     return [_key(r) for r in rows]
 
 
+def _keys_by_id(store: Store) -> dict[str, dict[str, object]]:
+    rows = store.query(
+        "SELECT key_id, name, key_hash, scopes, rate_per_minute, created_at, revoked_at "
+        "FROM api_keys"
+    )
+    return {str(r["key_id"]): r for r in rows}
+
+
 def authenticate(store: Store, token: str) -> ApiKey | None:
     """The live key a token belongs to, or None (malformed, unknown or revoked)."""
     if not token.startswith(TOKEN_PREFIX):
@@ -127,14 +135,9 @@ def authenticate(store: Store, token: str) -> ApiKey | None:
     key_id, sep, _ = token[len(TOKEN_PREFIX) :].partition("_")
     if not sep or not key_id:
         return None
-    rows = store.query(
-        "SELECT key_id, name, key_hash, scopes, rate_per_minute, created_at, revoked_at "
-        "FROM api_keys WHERE key_id = ?",
-        [key_id],
-    )
-    if not rows:
+    row = store.memo("api_keys", _keys_by_id).get(key_id)
+    if row is None:
         return None
-    row = rows[0]
     if not hmac.compare_digest(str(row["key_hash"]), hash_token(token)):
         return None
     if row["revoked_at"] is not None:

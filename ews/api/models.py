@@ -181,3 +181,21 @@ class AssessmentPage(_Out):
     limit: int = Field(examples=[50])
     offset: int = Field(examples=[0])
     items: list[AssessmentOut]
+
+
+class StatusOut(_Out):
+    """How current the server's answers are."""
+
+    backend: str = Field(description="'duckdb' or 'postgresql'.", examples=["duckdb"])
+    data_as_of: dt.datetime | None = Field(
+        description="When the server last copied the DuckDB file it answers from (UTC); "
+        "null for PostgreSQL, which is read live.",
+        examples=["2026-12-02T03:10:00Z"],
+    )
+    behind: bool = Field(
+        description="The file changed since that copy and the next is not in yet: another "
+        "process is writing, or a copy is being made.",
+        examples=[False],
+    )
+    copies: int = Field(description="Copies made since the server started.", examples=[3])
+    last_copy_seconds: float = Field(description="How long the last copy took.", examples=[0.2])

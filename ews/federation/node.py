@@ -7,9 +7,7 @@ unit of work, never across a network call, and retries while another process hol
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -17,9 +15,9 @@ from functools import cached_property
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ews.alerts.signing import load_private_key, public_key_text
-from ews.errors import StoreError
 from ews.federation.config import FederationConfig
 from ews.store import Store
+from ews.store.db import open_waiting
 
 # Threads of one process take turns: two connections of one process to one file would race
 # on the same transactions.
@@ -33,15 +31,7 @@ def open_store(location: str, *, timeout: float = 15.0) -> Iterator[Store]:
     Waits up to ``timeout`` seconds while another process holds the file's lock.
     """
     with _PROCESS_LOCK:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                store = Store(location)
-                break
-            except StoreError as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01 + random.random() * 0.04)  # noqa: S311  # jitter, not crypto
+        store = open_waiting(location, timeout=timeout)
         try:
             yield store
         finally:

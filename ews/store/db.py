@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
@@ -28,6 +30,8 @@ from ews.errors import StoreError
 from ews.settings import APP_NAME
 
 GENESIS_HASH = "0" * 64
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,12 @@ class Store:
         row = self.execute(sql, params).fetchone()
         return row[0] if row else None
 
+    def memo(self, name: str, compute: Callable[[Store], T]) -> T:
+        """``compute(self)``, kept while the store's content stays the same where the store
+        can tell (the server's replica); here, computed afresh. The result is shared between
+        callers: treat it as read-only."""
+        return compute(self)
+
     def get_meta(self, key: str) -> str | None:
         value = self.scalar("SELECT value FROM meta WHERE key = ?", [key])
         return str(value) if value is not None else None
@@ -434,6 +444,19 @@ class DuckDBStore(Store):
             with self.arrow_view("_incoming", rows):
                 cols = ", ".join(rows.column_names)
                 self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+
+
+def open_waiting(location: str, *, timeout: float) -> Store:
+    """``Store(location)``, waiting up to ``timeout`` seconds while another process holds a
+    DuckDB file's lock (a server's replica copy, another command), then failing clearly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Store(location)
+        except StoreError as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01 + random.random() * 0.04)  # noqa: S311  # jitter, not crypto
 
 
 def audit_hash(

@@ -29,8 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ews.alerts.records import LEVELS
 from ews.api.keys import ApiKey
 from ews.catalog import Catalog
-from ews.federation.node import open_store
 from ews.risk.persist import load_alerts
+from ews.store.reader import StoreReader
 from ews.text.gloss import Glossary
 from ews.web import charts, data
 
@@ -79,7 +79,7 @@ def _date(text: str | None) -> dt.date | None:
         raise HTTPException(422, f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
+def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
     """Add the dashboard's pages and static files to ``app`` (kept out of the OpenAPI)."""
     env = environment()
     glossary_cache: list[Glossary] = []
@@ -205,8 +205,8 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             status=status,
             include_red="admin" in key.scopes,
         )
-        with open_store(location) as store:
-            alerts = load_alerts(store)
+        with reader.read() as store:
+            alerts = store.memo("alerts", load_alerts)
         entries = data.board(alerts, flt)
         shown = {e.alert.alert_id for e in entries}
         every = [a for a in alerts if a.alert_id in shown]
@@ -242,14 +242,14 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         if item is None:
             raise HTTPException(404, f"no critical item {hs!r}")
         importer = _country(catalog, request.query_params.get("importer"))
-        with open_store(location) as store:
+        with reader.read() as store:
             prices = data.prices(store, item)
             price_anoms = data.price_anomalies(store, prices)
             trade = data.trade_rows(store, item)
             trade_anoms = data.trade_anomalies(store, item, catalog)
             events = data.events(store, catalog, glossary(), item=item)
             alerts = data.board(
-                load_alerts(store),
+                store.memo("alerts", load_alerts),
                 data.BoardFilter(item=item.hs, include_red="admin" in key.scopes),
             )
         shares, hhi, basis = data.supplier_shares(trade, catalog, importer)
@@ -280,7 +280,7 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         key = viewer(request)
         if isinstance(key, RedirectResponse):
             return key
-        with open_store(location) as store:
+        with reader.read() as store:
             versions = data.alert_versions(store, alert_id)
         hidden = any(a.tlp == "RED" for a in versions) and "admin" not in key.scopes
         if not versions or hidden:
@@ -310,9 +310,9 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
             raise HTTPException(404, f"no country {code!r}")
         country = catalog.countries[iso2]
         admin = "admin" in key.scopes
-        with open_store(location) as store:
+        with reader.read() as store:
             dependent = data.dependent_items(store, catalog, iso2)
-            every = load_alerts(store)
+            every = store.memo("alerts", load_alerts)
             as_supplier = data.board(every, data.BoardFilter(supplier=iso2, include_red=admin))
             as_importer = data.board(every, data.BoardFilter(importer=iso2, include_red=admin))
             traded = data.country_trade(store, catalog, iso2)
@@ -334,7 +334,7 @@ def mount(app: FastAPI, location: str, catalog: Catalog) -> None:
         key = viewer(request)
         if isinstance(key, RedirectResponse):
             return key
-        with open_store(location) as store:
+        with reader.read() as store:
             frame = data.concentration(store, catalog)
         return page(
             request,

@@ -346,7 +346,8 @@ def board(alerts: list[Alert], f: BoardFilter) -> list[BoardEntry]:
 
 def alert_versions(store: Store, alert_id: str) -> list[Alert]:
     return sorted(
-        (a for a in load_alerts(store) if a.alert_id == alert_id), key=lambda a: a.version
+        (a for a in store.memo("alerts", load_alerts) if a.alert_id == alert_id),
+        key=lambda a: a.version,
     )
 
 

@@ -41,7 +41,9 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         path = request.getfixturevalue("postgres_server").new_location()
     else:
         path = str(tmp_path_factory.mktemp("api") / "ews.duckdb")
-    settings = Settings(store=path, env="test")
+    # Some tests write to the store and read through the API at once: let reads wait for
+    # the server's copy to catch up (tests/store/test_reader.py covers the default, 0).
+    settings = Settings(store=path, env="test", api_fresh_wait=30)
     from ews.risk.run import assess
 
     with Context.open(settings, store=path) as ctx:

@@ -1,0 +1,328 @@
+"""Reads for a long-running server: the store stays open; nothing is opened per request.
+
+Opening a DuckDB file and checking its migrations takes tens of milliseconds, and DuckDB lets
+one process hold a file at a time. The API server must answer in a few milliseconds while
+``ews ingest``, ``ews assess`` or ``ews sync`` write the same file from another process. So,
+for a DuckDB file, the server reads from a *replica*: an in-memory DuckDB database holding a
+copy of the file's tables, made in one transaction (one consistent snapshot).
+
+Freshness: a background thread copies the file again whenever its or its write-ahead log's
+size or modification time changed (two ``stat`` calls; each read checks them and wakes the
+thread, which also looks every :data:`POLL` seconds). Readers keep answering from the
+previous copy while the next is made and swapped in, so no request waits for a copy, and an
+answer lags a committed write by about one copy's time. While another process holds the
+file, the copy answers (as of the last state the server could read) and the thread tries
+again every :data:`RETRY_AFTER` seconds. A writer waits for the file at most as long as a
+copy takes (:func:`ews.store.db.open_waiting`).
+
+PostgreSQL serves many processes at once, so there the reader keeps a small pool of open
+read-only connections instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import duckdb
+import pyarrow as pa
+
+from ews.errors import StoreError
+from ews.store.db import DuckDBStore, Store, T, UpsertCounts, is_postgres_location
+
+log = logging.getLogger("ews.store")
+
+RETRY_AFTER = 0.2
+"""Seconds between attempts to copy a file another process holds."""
+
+POLL = 0.1
+"""Seconds between the refresher's checks for a change (two ``stat`` calls each)."""
+
+POOL_IDLE = 8
+"""Open PostgreSQL connections kept for reuse."""
+
+# Columns the server never shows: large, so not copied (a document's body is read by the
+# extraction stage, not by the API or the dashboard, which show its title and link).
+SKIPPED_COLUMNS: dict[str, frozenset[str]] = {"documents": frozenset({"body"})}
+
+Generation = tuple[int, int, int, int]
+
+
+class ReplicaStore(DuckDBStore):
+    """One reader's view of the replica: a DuckDB cursor on the in-memory copy.
+
+    Writing through it would change only the copy and be lost at the next refresh, so the
+    write methods refuse.
+    """
+
+    def __new__(cls, *_: object) -> ReplicaStore:
+        return object.__new__(cls)
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, location: str, memos: dict[str, Any]
+    ) -> None:
+        self.con = con
+        self.location = location
+        self._in_tx = False
+        self._memos = memos
+
+    def memo(self, name: str, compute: Callable[[Store], T]) -> T:
+        """Computed once per copy of the store: a copy never changes, and a refresh makes a
+        new copy with no memos."""
+        try:
+            return cast(T, self._memos[name])
+        except KeyError:
+            value = compute(self)
+            self._memos[name] = value  # two threads may both compute it; either result is right
+            return value
+
+    def _refuse(self) -> StoreError:
+        return StoreError("the server's replica of the store is read-only")
+
+    def upsert(
+        self, table: str, rows: pa.Table, *, key: Sequence[str], compare: Sequence[str]
+    ) -> UpsertCounts:
+        raise self._refuse()
+
+    def replace_all(self, table: str, rows: pa.Table) -> None:
+        raise self._refuse()
+
+    def audit(self, actor: str, action: str, subject: str, detail: dict[str, Any]) -> str:
+        raise self._refuse()
+
+    def set_meta(self, key: str, value: str) -> None:
+        raise self._refuse()
+
+
+def _refresh_loop(
+    ref: weakref.ReferenceType[StoreReader], wake: threading.Event, stop: threading.Event
+) -> None:
+    """The refresher thread: copy the file whenever it changed, when a read saw a change or
+    every :data:`POLL` seconds, and every :data:`RETRY_AFTER` seconds while another process
+    holds it. Holds the reader only weakly, so a reader (an app) dropped without ``close``
+    does not live on in its thread."""
+    retrying = False
+    while not stop.is_set():
+        wake.wait(RETRY_AFTER if retrying else POLL)
+        wake.clear()
+        reader = ref()
+        if reader is None or stop.is_set():
+            return
+        reader._attempt()
+        retrying = reader._retrying
+        del reader
+
+
+class StoreReader:
+    """Read access to the store for a server process; see the module notes.
+
+    ``with reader.read() as store:`` gives a :class:`Store` to run queries on, safe to use
+    from many threads at once (each read has its own cursor or connection).
+
+    ``fresh_wait``: how long a read may wait for a copy in progress to finish (seconds).
+    0 (the default) never waits: a read during a copy answers from the previous one, so
+    no request is slowed by a copy, and answers lag a write by at most one copy's time.
+    Tests that write and then read at once set it higher.
+    """
+
+    def __init__(self, location: str, *, fresh_wait: float = 0.0) -> None:
+        self.location = location
+        self.fresh_wait = fresh_wait
+        self._postgres = is_postgres_location(location)
+        self._memory = location == ":memory:"
+        self._path = None if self._postgres or self._memory else Path(location).expanduser()
+        self._wal = Path(f"{self._path}.wal") if self._path else None
+        self._lock = threading.Lock()  # guards the pool
+        self._idle: list[Store] = []
+        # The copy and its memos, in one attribute so that a reader never pairs a new copy
+        # with the old memos.
+        self._snapshot: tuple[duckdb.DuckDBPyConnection, dict[str, Any]] | None = None
+        self._generation: Generation | None = None
+        self._attempts = 0  # copies tried; waiting readers watch it move
+        self._retrying = False  # the last attempt found the file held by another process
+        self._done = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.refreshes = 0
+        self.copy_seconds = 0.0
+        self.copied_at: float | None = None
+        """``time.time()`` when the file was last copied (DuckDB file only)."""
+        # Open once now: migrates the store and fails early on a bad location.
+        first = Store(location)
+        if self._memory:
+            assert isinstance(first, DuckDBStore)
+            self._snapshot = (first.con, {})
+        elif self._postgres:
+            first.close()
+        else:
+            assert isinstance(first, DuckDBStore)
+            try:
+                self._copy(first.con)
+            finally:
+                first.close()
+            self._thread = threading.Thread(
+                target=_refresh_loop,
+                args=(weakref.ref(self), self._wake, self._stop),
+                name="ews-store-replica",
+                daemon=True,
+            )
+            self._thread.start()
+
+    @contextmanager
+    def read(self) -> Iterator[Store]:
+        """A store to read from, current as explained in the module notes."""
+        if self._postgres:
+            with self._pooled() as store:
+                yield store
+            return
+        # A read that may wait checks the file itself; one that may not leaves it to the
+        # refresher's polling (two stat calls per read are a tenth of a board request).
+        if self._thread is not None and self.fresh_wait > 0 and self._stat() != self._generation:
+            self._request_copy()
+        assert self._snapshot is not None
+        replica, memos = self._snapshot
+        cursor = replica.cursor()
+        try:
+            yield ReplicaStore(cursor, self.location, memos)
+        finally:
+            cursor.close()
+
+    def status(self) -> dict[str, Any]:
+        """How current reads are: backend, when the copy was made, whether the file has
+        changed since (``behind``), copies made and the last copy's seconds."""
+        copied = self.copied_at
+        return {
+            "backend": "postgresql" if self._postgres else "duckdb",
+            "data_as_of": None if copied is None else dt.datetime.fromtimestamp(copied, dt.UTC),
+            "behind": self._thread is not None and self._stat() != self._generation,
+            "copies": self.refreshes,
+            "last_copy_seconds": round(self.copy_seconds, 4),
+        }
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        with self._lock:
+            for store in self._idle:
+                store.close()
+            self._idle.clear()
+        if self._snapshot is not None:
+            self._snapshot[0].close()
+            self._snapshot = None
+
+    # -- DuckDB: the replica ---------------------------------------------------------------
+    def _stat(self) -> Generation:
+        assert self._path is not None and self._wal is not None
+        try:
+            main = self._path.stat()
+        except FileNotFoundError:
+            return (0, 0, 0, 0)
+        try:
+            wal = self._wal.stat()
+            wal_gen = (wal.st_mtime_ns, wal.st_size)
+        except FileNotFoundError:
+            wal_gen = (0, 0)
+        return (main.st_mtime_ns, main.st_size, *wal_gen)
+
+    def _request_copy(self) -> None:
+        """Wake the refresher; wait up to ``fresh_wait`` for its next attempt to end."""
+        with self._done:
+            seen = self._attempts
+        self._wake.set()
+        if self.fresh_wait <= 0:
+            return
+        deadline = time.monotonic() + self.fresh_wait
+        with self._done:
+            # Two attempts: one may have started before this read's change was made.
+            while self._attempts < seen + 2 and self._stat() != self._generation:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._done.wait(left):
+                    return
+                if self._retrying:
+                    return  # another process holds the file: answer from the copy
+
+    def _attempt(self) -> None:
+        """One pass of the refresher: copy the file if it changed and is free."""
+        if self._stat() == self._generation:
+            self._retrying = False
+            return
+        try:
+            source = duckdb.connect(str(self._path))
+        except duckdb.Error as exc:
+            if "lock" not in str(exc).lower():
+                log.error("cannot read store %r: %s", self.location, exc)
+            self._retrying = True
+        else:
+            self._retrying = False
+            try:
+                self._copy(source)
+            except duckdb.Error as exc:  # keep answering from the last good copy
+                log.error("cannot copy store %r: %s", self.location, exc)
+                self._retrying = True
+            finally:
+                source.close()
+        with self._done:
+            self._attempts += 1
+            self._done.notify_all()
+
+    def _copy(self, source: duckdb.DuckDBPyConnection) -> None:
+        """Copy every table into a new in-memory database, then swap it in (only the
+        refresher thread calls this, or the constructor before it starts)."""
+        started = time.perf_counter()
+        # Stat first: a write that lands after this point makes the next check copy again.
+        generation = self._stat()
+        replica = duckdb.connect(":memory:")
+        source.execute("BEGIN TRANSACTION")  # one snapshot for every table
+        try:
+            columns: dict[str, list[str]] = {}
+            for table, column in source.execute(
+                "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+                "JOIN information_schema.tables t ON t.table_name = c.table_name "
+                "AND t.table_schema = c.table_schema "
+                "WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' "
+                "ORDER BY c.table_name, c.ordinal_position"
+            ).fetchall():
+                if column not in SKIPPED_COLUMNS.get(table, ()):
+                    columns.setdefault(str(table), []).append(str(column))
+            for table, names in columns.items():
+                rows = source.sql(f"SELECT {', '.join(names)} FROM {table}").to_arrow_table()
+                replica.register("_rows", rows)
+                replica.execute(f"CREATE TABLE {table} AS SELECT * FROM _rows")
+                replica.unregister("_rows")
+        finally:
+            source.execute("COMMIT")
+        self._snapshot = (replica, {})  # readers with cursors on the old copy keep it alive
+        self._generation = generation
+        self.copied_at = time.time()
+        self.refreshes += 1
+        self.copy_seconds = time.perf_counter() - started
+        log.debug("store replica refreshed in %.3f s", self.copy_seconds)
+
+    # -- PostgreSQL: a pool ----------------------------------------------------------------
+    @contextmanager
+    def _pooled(self) -> Iterator[Store]:
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = Store(self.location, read_only=True)
+        try:
+            yield store
+        except BaseException:
+            store.close()  # the connection may be mid-statement or broken
+            raise
+        with self._lock:
+            if len(self._idle) < POOL_IDLE:
+                self._idle.append(store)
+                return
+        store.close()
