@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from ews.errors import InputError, SourceShapeError
@@ -37,11 +39,41 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
 
 
+MAX_WORKBOOK_BYTES = 512 * 1024**2
+"""Largest unpacked workbook read: the real Pink Sheet unpacks to about 10 MB."""
+MAX_PACKING_RATIO = 200
+"""A member packed tighter than this is a zip bomb, not a spreadsheet (XML packs 10-30:1)."""
+
+
+def _check_packing(path: Path) -> None:
+    """Refuse a zip bomb before the workbook reader unpacks it: the sizes are read from the
+    zip's directory, and a member larger than it declares fails its CRC check when read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"unreadable workbook (not a zip file): {exc}", file=path) from exc
+    total = sum(m.file_size for m in members)
+    if total > MAX_WORKBOOK_BYTES:
+        raise InputError(
+            f"workbook unpacks to {total:,} bytes, over the {MAX_WORKBOOK_BYTES:,} accepted",
+            file=path,
+        )
+    for m in members:
+        if m.file_size > 1024**2 and m.file_size > MAX_PACKING_RATIO * max(m.compress_size, 1):
+            raise InputError(
+                f"workbook member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,}"
+                f" times its packed size: refused as a zip bomb",
+                file=path,
+            )
+
+
 def _load_rows(ctx: ReadContext, sheet: str) -> list[list[Any]]:
     # Imported here: the workbook reader is only needed by this source.
     import python_calamine
 
     path = ctx.file.path
+    _check_packing(path)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own types for every kind of broken file

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -130,16 +131,26 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Store published documents and their events (idempotent, at least once)."""
         from ews.context import Context
+        from ews.federation.node import open_store
         from ews.settings import get_settings
-        from ews.stream.news import consume_news, durable_name
+        from ews.store.db import is_postgres_location
+        from ews.stream.news import StoreSource, consume_news, durable_name
         from ews.text.extract import Extractor
 
         settings = get_settings()
         prefix = settings.stream_prefix
-        with Context.open(settings, store=store) as ctx, _transport(transport, url) as tr:
+        location = store or settings.store
+        with Context.open(settings, store=location) as ctx, _transport(transport, url) as tr:
+            target: StoreSource = ctx.store
+            if follow and not is_postgres_location(location):
+                # A consumer that follows runs for days: it must not hold a DuckDB file (one
+                # process at a time) while it waits, or the API server's copy and every other
+                # command would wait for it. So it opens the file for each batch.
+                ctx.store.close()
+                target = partial(open_store, location, timeout=settings.store_wait)
             report = consume_news(
                 tr,
-                ctx.store,
+                target,
                 Extractor(ctx.catalog),
                 prefix=prefix,
                 durable=durable or durable_name(prefix, "news", settings.node_id),

@@ -12,7 +12,8 @@ audit log and acknowledged: one bad message never stops the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,9 +185,22 @@ def _recluster(store: Store, catalog: Catalog) -> int | None:
     return recluster(store, catalog)
 
 
+StoreSource = Store | Callable[[], AbstractContextManager[Store]]
+"""A store held open, or a way to open it for each unit of work (see :func:`consume_news`)."""
+
+
+@contextmanager
+def _using(store: StoreSource) -> Iterator[Store]:
+    if isinstance(store, Store):
+        yield store
+    else:
+        with store() as opened:
+            yield opened
+
+
 def consume_news(
     transport: Transport,
-    store: Store,
+    store: StoreSource,
     extractor: Extractor,
     *,
     prefix: str,
@@ -199,6 +213,10 @@ def consume_news(
 ) -> ConsumeReport:
     """Store the documents (and their events) of ``<prefix>.news`` not yet acknowledged by
     the durable consumer ``durable``; see the module docstring.
+
+    ``store`` is a store held for the whole run, or a function that opens it: then it is
+    opened for each batch and closed while the consumer waits for messages, so that other
+    processes (the API server's copy, ``ews assess``) can use a DuckDB file in between.
 
     ``after_store`` is called after each batch is stored and before it is acknowledged."""
     subject = news_subject(prefix)
@@ -220,13 +238,13 @@ def consume_news(
             report.dead_letters[reason] = report.dead_letters.get(reason, 0) + 1
         transport.flush()  # dead letters are confirmed before their originals are acked
         new_specs = [specs[s] for s in {d.source_id for d in docs.values()} - synced]
-        with store.transaction():
+        with _using(store) as st, st.transaction():
             for spec in new_specs:
-                sync_source(store, spec)
+                sync_source(st, spec)
                 synced.add(spec.id)
-            store_documents(store, extractor, list(docs.values()), report.store, today=today)
+            store_documents(st, extractor, list(docs.values()), report.store, today=today)
             for message, reason, detail in refused:
-                store.audit(
+                st.audit(
                     actor,
                     "stream.reject",
                     message.key or "-",
@@ -240,23 +258,36 @@ def consume_news(
         for message in messages:
             message.ack()
         if follow and len(messages) < batch:  # caught up: refresh clusters
-            report.clusters = _recluster(store, extractor.catalog)
-    report.clusters = _recluster(store, extractor.catalog)
-    if report.messages:
-        with store.transaction():
-            store.audit(
-                actor,
-                "stream.consume.news",
-                durable,
-                {
-                    "subject": subject,
-                    "messages": report.messages,
-                    "documents": report.store.documents,
-                    "new": report.store.documents_new,
-                    "changed": report.store.documents_changed,
-                    "events_new": report.store.events_new,
-                    "dead_letters": report.dead_letters,
-                    "extractor": extractor.version,
-                },
-            )
+            with _using(store) as st:
+                report.clusters = _recluster(st, extractor.catalog)
+    with _using(store) as st:
+        report.clusters = _recluster(st, extractor.catalog)
+        if report.messages:
+            _audit_run(st, actor, durable, subject, report, extractor)
     return report
+
+
+def _audit_run(
+    store: Store,
+    actor: str,
+    durable: str,
+    subject: str,
+    report: ConsumeReport,
+    extractor: Extractor,
+) -> None:
+    with store.transaction():
+        store.audit(
+            actor,
+            "stream.consume.news",
+            durable,
+            {
+                "subject": subject,
+                "messages": report.messages,
+                "documents": report.store.documents,
+                "new": report.store.documents_new,
+                "changed": report.store.documents_changed,
+                "events_new": report.store.events_new,
+                "dead_letters": report.dead_letters,
+                "extractor": extractor.version,
+            },
+        )

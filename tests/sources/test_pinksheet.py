@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,27 @@ def test_unreadable_workbook(tmp_path: Path, catalog: Catalog, content: bytes) -
     path.write_bytes(content)
     with pytest.raises(InputError, match="unreadable workbook"):
         read(path, catalog)
+
+
+def test_a_zip_bomb_workbook_is_refused_before_unpacking(tmp_path: Path, catalog: Catalog) -> None:
+    """A sheet of 20 MB of zeros packs ~1000:1; a real workbook's XML packs 10-30:1."""
+    bomb = tmp_path / "bomb.xlsx"
+    with (
+        zipfile.ZipFile(sample("pinksheet-2000.xlsx")) as real,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for member in real.infolist():
+            out.writestr(member, real.read(member))
+        out.writestr("xl/worksheets/padding.xml", b"\0" * (20 * 1024**2))
+    with pytest.raises(InputError, match="zip bomb"):
+        read(bomb, catalog)
+
+
+def test_a_workbook_unpacking_over_the_limit_is_refused(
+    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ews.sources import pinksheet
+
+    monkeypatch.setattr(pinksheet, "MAX_WORKBOOK_BYTES", 1024)  # the real sample is larger
+    with pytest.raises(InputError, match="unpacks to"):
+        read(sample("pinksheet-2000.xlsx"), catalog)

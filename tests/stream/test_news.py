@@ -3,6 +3,8 @@ however often it is published or delivered, with the same result as a direct fil
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,49 @@ def test_cli_publishes_and_consumes_news(
     with Store(str(store)) as st:
         assert st.scalar("SELECT count(*) FROM documents") > 250
         assert st.scalar("SELECT count(*) FROM events") >= 10
+
+
+FILE_IS_FREE = "import sys, duckdb; duckdb.connect(sys.argv[1]).close()"
+
+
+@pytest.mark.parametrize("kind", ["nats"])
+def test_a_consumer_given_an_opener_frees_the_file_between_batches(
+    kind: str,
+    connect: TransportFactory,
+    prefix: str,
+    vi_news: Path,
+    catalog: Catalog,
+    extractor: Extractor,
+    direct: Store,
+    tmp_path: Path,
+) -> None:
+    """What ``ews stream consume news --follow`` does with a DuckDB file: another process
+    (the API server's copy, ``ews assess``) can open the file between batches."""
+    from ews.federation.node import open_store
+
+    path = tmp_path / "follow.duckdb"
+    for _ in _store(path, catalog):
+        pass  # migrated and catalogued, then closed
+    publish_news_file(connect(), catalog, vi_news, prefix=prefix)
+    free_between: list[bool] = []
+
+    def other_process_opens(report: ConsumeReport) -> None:
+        if report.batches == 1:
+            done = subprocess.run([sys.executable, "-c", FILE_IS_FREE, str(path)], check=False)
+            free_between.append(done.returncode == 0)
+
+    report = consume_news(
+        connect(),
+        lambda: open_store(str(path)),
+        extractor,
+        prefix=prefix,
+        durable="news",
+        batch=50,
+        after_store=other_process_opens,
+    )
+    assert free_between == [True]
+    assert report.batches > 1
+    with Store(str(path)) as st:
+        assert documents(st) == documents(direct)
+        assert events(st) == events(direct)
+        assert st.scalar("SELECT count(*) FROM events WHERE cluster_id IS NULL") == 0
