@@ -21,6 +21,7 @@ read-only connections instead.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import threading
@@ -101,6 +102,17 @@ class ReplicaStore(DuckDBStore):
         raise self._refuse()
 
 
+_LIVE: weakref.WeakSet[StoreReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_refreshers() -> None:
+    """Stop every refresher before the interpreter exits: a daemon thread still inside
+    DuckDB when Python tears down is killed mid-C++ and aborts the process."""
+    for reader in list(_LIVE):
+        reader.close()
+
+
 def _refresh_loop(
     ref: weakref.ReferenceType[StoreReader], wake: threading.Event, stop: threading.Event
 ) -> None:
@@ -145,9 +157,10 @@ class StoreReader:
         # with the old memos.
         self._snapshot: tuple[duckdb.DuckDBPyConnection, dict[str, Any]] | None = None
         self._generation: Generation | None = None
-        self._attempts = 0  # copies tried; waiting readers watch it move
-        self._retrying = False  # the last attempt found the file held by another process
+        self._retrying = False  # the last attempt could not copy; the refresher retries soon
+        self._held_elsewhere = False  # ... because another process holds the file
         self._done = threading.Condition()
+        self._opening = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -155,19 +168,31 @@ class StoreReader:
         self.copy_seconds = 0.0
         self.copied_at: float | None = None
         """``time.time()`` when the file was last copied (DuckDB file only)."""
-        # Open once now: migrates the store and fails early on a bad location.
-        first = Store(location)
-        if self._memory:
-            assert isinstance(first, DuckDBStore)
-            self._snapshot = (first.con, {})
-        elif self._postgres:
-            first.close()
-        else:
+        self._started = False
+        self.open()
+
+    def open(self) -> None:
+        """Open the store (migrating it; a bad location fails here) and, for a DuckDB file,
+        make the first copy and start the refresher. Idempotent: a closed reader (an app
+        whose lifespan ended, then started again) opens anew."""
+        with self._opening:
+            if self._snapshot is not None or (self._postgres and self._started):
+                return
+            first = Store(self.location)
+            self._started = True
+            if self._memory:
+                assert isinstance(first, DuckDBStore)
+                self._snapshot = (first.con, {})
+                return
+            if self._postgres:
+                first.close()
+                return
             assert isinstance(first, DuckDBStore)
             try:
                 self._copy(first.con)
             finally:
                 first.close()
+            self._wake, self._stop = threading.Event(), threading.Event()
             self._thread = threading.Thread(
                 target=_refresh_loop,
                 args=(weakref.ref(self), self._wake, self._stop),
@@ -175,6 +200,7 @@ class StoreReader:
                 daemon=True,
             )
             self._thread.start()
+            _LIVE.add(self)
 
     @contextmanager
     def read(self) -> Iterator[Store]:
@@ -183,6 +209,8 @@ class StoreReader:
             with self._pooled() as store:
                 yield store
             return
+        if self._snapshot is None:
+            self.open()  # closed by an app's lifespan that has since started again
         # A read that may wait checks the file itself; one that may not leaves it to the
         # refresher's polling (two stat calls per read are a tenth of a board request).
         if self._thread is not None and self.fresh_wait > 0 and self._stat() != self._generation:
@@ -208,18 +236,21 @@ class StoreReader:
         }
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-        with self._lock:
-            for store in self._idle:
-                store.close()
-            self._idle.clear()
-        if self._snapshot is not None:
-            self._snapshot[0].close()
-            self._snapshot = None
+        """Stop the refresher and release the copy and the pool (a later read reopens)."""
+        with self._opening:
+            self._stop.set()
+            self._wake.set()
+            if self._thread is not None:
+                self._thread.join(timeout=30)
+                self._thread = None
+            with self._lock:
+                for store in self._idle:
+                    store.close()
+                self._idle.clear()
+            if self._snapshot is not None:
+                self._snapshot[0].close()
+                self._snapshot = None
+            self._started = False
 
     # -- DuckDB: the replica ---------------------------------------------------------------
     def _stat(self) -> Generation:
@@ -236,20 +267,18 @@ class StoreReader:
         return (main.st_mtime_ns, main.st_size, *wal_gen)
 
     def _request_copy(self) -> None:
-        """Wake the refresher; wait up to ``fresh_wait`` for its next attempt to end."""
-        with self._done:
-            seen = self._attempts
+        """Wake the refresher; wait up to ``fresh_wait`` for the copy to catch up with the
+        file, unless another process holds the file."""
         self._wake.set()
         if self.fresh_wait <= 0:
             return
         deadline = time.monotonic() + self.fresh_wait
         with self._done:
-            # Two attempts: one may have started before this read's change was made.
-            while self._attempts < seen + 2 and self._stat() != self._generation:
+            while self._stat() != self._generation:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._done.wait(left):
                     return
-                if self._retrying:
+                if self._retrying and self._held_elsewhere:
                     return  # another process holds the file: answer from the copy
 
     def _attempt(self) -> None:
@@ -260,11 +289,15 @@ class StoreReader:
         try:
             source = duckdb.connect(str(self._path))
         except duckdb.Error as exc:
-            if "lock" not in str(exc).lower():
+            text = str(exc).lower()
+            # Held by another process (DuckDB's file lock), or opened by this process with
+            # another configuration (a command run in the server's process): both pass.
+            self._held_elsewhere = "lock" in text
+            if not self._held_elsewhere and "conflict" not in text:
                 log.error("cannot read store %r: %s", self.location, exc)
             self._retrying = True
         else:
-            self._retrying = False
+            self._retrying = self._held_elsewhere = False
             try:
                 self._copy(source)
             except duckdb.Error as exc:  # keep answering from the last good copy
@@ -273,8 +306,7 @@ class StoreReader:
             finally:
                 source.close()
         with self._done:
-            self._attempts += 1
-            self._done.notify_all()
+            self._done.notify_all()  # waiting readers look again
 
     def _copy(self, source: duckdb.DuckDBPyConnection) -> None:
         """Copy every table into a new in-memory database, then swap it in (only the

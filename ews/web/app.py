@@ -92,7 +92,12 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
 
     def page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLResponse:
         html = env.get_template(template).render(
-            request=request, key=key, catalog=catalog, path=request.url.path, **context
+            request=request,
+            key=key,
+            catalog=catalog,
+            path=request.url.path,
+            store_status=reader.status(),
+            **context,
         )
         # Nothing leaves for another host: all scripts, styles and data come from this node.
         return HTMLResponse(html, headers={"Content-Security-Policy": CSP})

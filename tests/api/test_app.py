@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -244,6 +245,7 @@ def test_openapi_document(client: TestClient) -> None:
         f"{V1}/indicators/anomalies",
         f"{V1}/backtest",
         f"{V1}/feed",
+        f"{V1}/status",
     }
     # The dashboard's pages are for people, not part of the API's contract.
     assert not any(p.startswith(("/items", "/alerts", "/login", "/static")) for p in doc["paths"])
@@ -257,6 +259,44 @@ def test_openapi_document(client: TestClient) -> None:
         "EvidenceOut",
         "EventOut",
         "AssessmentOut",
+        "StatusOut",
     ):
         for field, spec in schemas[name]["properties"].items():
             assert "examples" in spec, (name, field)
+
+
+def test_status_says_how_current_the_answers_are(client: TestClient, api: Api) -> None:
+    status = _get(client, api, "/status")
+    if api.settings.store.startswith("postgresql"):
+        assert status["backend"] == "postgresql" and status["data_as_of"] is None
+        return
+    assert status["backend"] == "duckdb" and status["copies"] >= 1
+    as_of = dt.datetime.fromisoformat(status["data_as_of"])
+    assert abs((dt.datetime.now(dt.UTC) - as_of).total_seconds()) < 3600
+    assert status["behind"] is False
+
+
+def test_board_pages_are_kept_but_never_stale(client: TestClient, api: Api) -> None:
+    """The serialised board is reused until the store changes, then rebuilt."""
+    first = _get(client, api, "/alerts", include_cancelled="true", limit=3)
+    assert _get(client, api, "/alerts", include_cancelled="true", limit=3) == first
+    newest, tlp = first["items"][0]["id"], first["items"][0]["tlp"]
+    changed = "CLEAR" if tlp != "CLEAR" else "GREEN"
+    with Store(api.settings.store) as store:
+        before = store.query("SELECT version, payload FROM alerts WHERE alert_id = ?", [newest])
+        for row in before:
+            payload = {**json.loads(row["payload"]), "tlp": changed}
+            store.execute(
+                "UPDATE alerts SET payload = ? WHERE alert_id = ? AND version = ?",
+                [json.dumps(payload), newest, row["version"]],
+            )
+    try:
+        again = _get(client, api, "/alerts", include_cancelled="true", limit=3)
+        assert again["items"][0]["tlp"] == changed
+    finally:
+        with Store(api.settings.store) as store:
+            for row in before:
+                store.execute(
+                    "UPDATE alerts SET payload = ? WHERE alert_id = ? AND version = ?",
+                    [row["payload"], newest, row["version"]],
+                )

@@ -191,3 +191,12 @@ def test_a_writer_waits_for_the_file_then_gives_up_clearly(tmp_path: Path) -> No
         if holder.poll() is None:
             holder.kill()
         holder.wait(timeout=30)
+
+
+def test_a_closed_reader_opens_again_on_the_next_read(store: Store, store_location: str) -> None:
+    """An app's lifespan closes the reader at shutdown; a test client may start it again."""
+    _put(store, "probe", "kept")
+    reader = StoreReader(store_location, fresh_wait=30)
+    reader.close()
+    assert _get(reader, "probe") == "kept"
+    reader.close()

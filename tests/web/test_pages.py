@@ -207,3 +207,14 @@ def test_board_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     assert 'rel="prev"' in second and "status=all&amp;page=1" in second
     assert c.get("/", params={"page": "0"}).status_code == 422
     assert c.get("/", params={"page": "x"}).status_code == 422
+
+
+def test_pages_say_how_current_the_data_is(api: Api) -> None:
+    html = _signed_in(api).get("/").text
+    footer = re.search(r'<footer class="data-status">(.*?)</footer>', html, re.S)
+    assert footer is not None
+    if api.settings.store.startswith("postgresql"):
+        assert "Data read live" in footer.group(1)
+    else:
+        assert re.search(r"Data as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", footer.group(1))
+        assert "being written" not in footer.group(1)
