@@ -6,14 +6,15 @@ one process hold a file at a time. The API server must answer in a few milliseco
 for a DuckDB file, the server reads from a *replica*: an in-memory DuckDB database holding a
 copy of the file's tables, made in one transaction (one consistent snapshot).
 
-Freshness: a background thread copies the file again whenever its or its write-ahead log's
-size or modification time changed (two ``stat`` calls; each read checks them and wakes the
-thread, which also looks every :data:`POLL` seconds). Readers keep answering from the
-previous copy while the next is made and swapped in, so no request waits for a copy, and an
-answer lags a committed write by about one copy's time. While another process holds the
-file, the copy answers (as of the last state the server could read) and the thread tries
-again every :data:`RETRY_AFTER` seconds. A writer waits for the file at most as long as a
-copy takes (:func:`ews.store.db.open_waiting`).
+Freshness: a background thread checks the file and its write-ahead log every :data:`POLL`
+seconds (size and modification time: two ``stat`` calls) and, when either changed, copies
+the file again and swaps the new copy in. Readers keep answering from the previous copy
+meanwhile, so no request waits for a copy, and an answer lags a committed write by about
+one copy's time plus :data:`POLL`. While another process holds the file, the copy answers
+(as of the last state the server could read) and the thread tries again every
+:data:`RETRY_AFTER` seconds. A writer waits for the file at most as long as a copy takes
+(:func:`ews.store.db.open_waiting`). A reader built with ``fresh_wait`` checks the file
+itself and waits for the copy to catch up (tests that write and read at once).
 
 PostgreSQL serves many processes at once, so there the reader keeps a small pool of open
 read-only connections instead.
