@@ -199,3 +199,7 @@ class StatusOut(_Out):
     )
     copies: int = Field(description="Copies made since the server started.", examples=[3])
     last_copy_seconds: float = Field(description="How long the last copy took.", examples=[0.2])
+    last_copy_tables: list[str] = Field(
+        description="The tables the last copy brought over (those whose content changed).",
+        examples=[["documents", "events"]],
+    )

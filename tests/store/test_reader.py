@@ -200,3 +200,21 @@ def test_a_closed_reader_opens_again_on_the_next_read(store: Store, store_locati
     reader.close()
     assert _get(reader, "probe") == "kept"
     reader.close()
+
+
+def test_only_changed_tables_are_copied_and_a_read_sees_one_version(tmp_path: Path) -> None:
+    location = str(tmp_path / "ews.duckdb")
+    with Store(location) as st:
+        st.set_meta("probe", "one")
+    reader = StoreReader(location, fresh_wait=30)
+    try:
+        assert "meta" in reader.tables_copied and "alerts" in reader.tables_copied  # all, first
+        with reader.read() as held:
+            assert held.get_meta("probe") == "one"
+            with Store(location) as st:
+                st.set_meta("probe", "two")
+            assert _get(reader, "probe") == "two"  # a new read waits for the copy
+            assert reader.tables_copied == ["meta"]  # nothing else changed
+            assert held.get_meta("probe") == "one"  # the read in progress keeps its version
+    finally:
+        reader.close()
