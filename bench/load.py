@@ -201,9 +201,10 @@ def main() -> None:
                         ingest_note = (
                             f"; ingestion of {args.news_docs} documents: exit {ingest.returncode}, "
                             f"took {ended[0] - phase_start:.1f} s of the phase's "
-                            f"{time.perf_counter() - phase_start:.1f} s; the server has made "
-                            f"{status['copies']} copies of the store, the last in "
-                            f"{status['last_copy_seconds'] * 1000:.0f} ms"
+                            f"{time.perf_counter() - phase_start:.1f} s; the server's copy of "
+                            f"the store: {status['copies']} refreshes, the last in "
+                            f"{status['last_copy_seconds'] * 1000:.0f} ms "
+                            f"({', '.join(status['last_copy_tables'])})"
                         )
                         errors += ingest.returncode != 0
                     results.setdefault(name, []).append(

@@ -101,8 +101,8 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
         description="Seconds a request may wait for the server's copy of a DuckDB store to "
-        "catch up with a write; 0 never waits, so answers lag a write by about one copy's "
-        "time (docs/reliability.md).",
+        "catch up with a write; 0 never waits, so answers lag a write by one refresh of the "
+        "copy (docs/reliability.md).",
     )
     api_max_bytes: int = Field(
         default=1_000_000,

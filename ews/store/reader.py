@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 
 from ews.errors import StoreError
-from ews.store.db import DuckDBStore, Store, T, UpsertCounts, is_postgres_location
+from ews.store.db import Cursor, DuckDBStore, Store, T, UpsertCounts, is_postgres_location
 
 log = logging.getLogger("ews.store")
 
@@ -71,16 +71,43 @@ class ReplicaStore(DuckDBStore):
         return object.__new__(cls)
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, location: str, memos: dict[str, Any]
+        self,
+        con: duckdb.DuckDBPyConnection,
+        location: str,
+        memos: dict[str, Any],
+        version: int | None = None,
     ) -> None:
         self.con = con
         self.location = location
         self._in_tx = False
         self._memos = memos
+        self._version = version  # the copy's version the memos belong to; None: unversioned
+        self._reading = False
+
+    def _begin_read(self) -> None:
+        """Start the read's transaction at its first statement, so a read answered from
+        memos alone runs no SQL. If a refresh landed since the memos were handed out, this
+        read's results are not stored in them."""
+        if self._reading or self._version is None:
+            return
+        self._reading = True
+        self.con.execute("BEGIN TRANSACTION")  # one version of every table from here on
+        seen = int(self.con.execute("SELECT v FROM _replica_version").fetchall()[0][0])
+        if seen != self._version:
+            self._memos = {}
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        self._begin_read()
+        return self.con.execute(sql, params or [])
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        self._begin_read()
+        # On this cursor, inside the read's transaction (a new cursor would see a newer copy).
+        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def memo(self, name: str, compute: Callable[[Store], T]) -> T:
-        """Computed once per copy of the store: a copy never changes, and a refresh makes a
-        new copy with no memos."""
+        """Computed once per version of the copy: a version never changes, and a refresh
+        starts the next one with no memos."""
         try:
             return cast(T, self._memos[name])
         except KeyError:
@@ -92,10 +119,6 @@ class ReplicaStore(DuckDBStore):
     def transaction(self) -> Iterator[Store]:
         """Reads already run in one transaction (the read's)."""
         yield self
-
-    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        # On this cursor, inside the read's transaction (a new cursor would see a newer copy).
-        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def _refuse(self) -> StoreError:
         return StoreError("the server's replica of the store is read-only")
@@ -172,7 +195,8 @@ class StoreReader:
         # memos (memos of older versions are dropped; a late reader computes its own).
         self._snapshot: duckdb.DuckDBPyConnection | None = None
         self._version = 0
-        self._memos: dict[int, dict[str, Any]] = {}
+        # (version, its memos), one attribute: set after the version's commit.
+        self._published: tuple[int, dict[str, Any]] = (0, {})
         self._fingerprints: dict[str, tuple[Any, ...]] = {}
         self.tables_copied: list[str] = []
         """The tables the last refresh copied (those whose content changed)."""
@@ -211,7 +235,7 @@ class StoreReader:
             self._snapshot = duckdb.connect(":memory:")
             self._snapshot.execute("CREATE TABLE _replica_version (v BIGINT)")
             self._snapshot.execute("INSERT INTO _replica_version VALUES (0)")
-            self._version, self._memos, self._fingerprints = 0, {}, {}
+            self._version, self._published, self._fingerprints = 0, (0, {}), {}
             try:
                 self._copy(first.con)
             finally:
@@ -246,13 +270,8 @@ class StoreReader:
             if self._memory:
                 yield ReplicaStore(cursor, self.location, {})  # no copy, so no memos
                 return
-            cursor.execute("BEGIN TRANSACTION")  # one version of every table
-            rows = cursor.execute("SELECT v FROM _replica_version").fetchall()
-            version = int(rows[0][0])
-            memos = self._memos.get(version)
-            if memos is None:  # an older version than the newest: memos of its own
-                memos = {}
-            yield ReplicaStore(cursor, self.location, memos)
+            version, memos = self._published
+            yield ReplicaStore(cursor, self.location, memos, version)
         finally:
             cursor.close()  # ends the read's transaction
 
@@ -393,10 +412,9 @@ class StoreReader:
         except BaseException:
             replica.execute("ROLLBACK")
             raise
-        # New memos before the commit: a read that sees the new version finds them.
-        self._memos = {version: {}}
         replica.execute("COMMIT")
         self._version = version
+        self._published = (version, {})
         self._fingerprints = prints
         self._generation = generation
         self.tables_copied = sorted(changed)

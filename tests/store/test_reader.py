@@ -218,3 +218,25 @@ def test_only_changed_tables_are_copied_and_a_read_sees_one_version(tmp_path: Pa
             assert held.get_meta("probe") == "one"  # the read in progress keeps its version
     finally:
         reader.close()
+
+
+def test_a_memo_is_never_stored_under_an_older_version(tmp_path: Path) -> None:
+    """A read handed version N's memos whose first statement already sees N+1 (a refresh
+    landed in between) must not leave N+1's data in N's memos."""
+    location = str(tmp_path / "ews.duckdb")
+    with Store(location) as st:
+        st.set_meta("probe", "one")
+    reader = StoreReader(location, fresh_wait=30)
+    try:
+        with reader.read() as late:
+            version, memos = reader._published
+            with Store(location) as st:
+                st.set_meta("probe", "two")
+            assert _get(reader, "probe") == "two"  # the refresh to N+1 is in
+            assert late.memo("probe", lambda s: s.get_meta("probe")) == "two"
+            assert "probe" not in memos  # N's memos hold nothing of N+1
+        with reader.read() as fresh:
+            assert fresh.memo("probe", lambda s: s.get_meta("probe")) == "two"
+        assert reader._published[0] == version + 1 and "probe" in reader._published[1]
+    finally:
+        reader.close()
