@@ -113,6 +113,30 @@ class BodyLimit:
             await _too_large(send)
 
 
+class RefuseNul:
+    """422 for a NUL character in the path or the query: no field we store or look up may
+    hold one, and PostgreSQL refuses it in text (it would surface as a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+            if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
+                body = json.dumps({"detail": "NUL characters are not accepted"}).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 422,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 class NoStoreCache:
     """``Cache-Control: no-store`` on every answer but the versioned static assets: pages
     and data must never be served stale from a cache. (Plain ASGI: Starlette's
@@ -518,5 +542,6 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
 
     mount_web(app, reader, catalog)
 
-    app.add_middleware(NoStoreCache)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(NoStoreCache)  # outermost: marks every answer, refusals included
     return app

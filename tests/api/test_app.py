@@ -300,3 +300,13 @@ def test_board_pages_are_kept_but_never_stale(client: TestClient, api: Api) -> N
                     "UPDATE alerts SET payload = ? WHERE alert_id = ? AND version = ?",
                     [row["payload"], newest, row["version"]],
                 )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/assessments?item=%00", "/api/v1/items/28%0005", "/api/v1/events?country=a%00"]
+)
+def test_nul_characters_are_refused_not_a_500(client: TestClient, api: Api, path: str) -> None:
+    answer = client.get(path, headers=api.auth())
+    assert answer.status_code == 422
+    assert answer.json() == {"detail": "NUL characters are not accepted"}
+    assert answer.headers["cache-control"] == "no-store"
