@@ -79,11 +79,31 @@ class CsvRow:
     values: dict[str, str]
 
 
+HEADER_BYTES = 65536
+"""What :func:`read_csv_header` reads: a header row is far shorter."""
+
+
 def read_csv(
     file: InputFile, *, required: Sequence[str] | None = None
 ) -> tuple[list[str], Iterator[CsvRow]]:
     """The header and an iterator of rows. Rows of the wrong width are refused."""
-    text = decode_text(file.path.read_bytes(), file)
+    return _parse_csv(decode_text(file.path.read_bytes(), file), file, required)
+
+
+def read_csv_header(file: InputFile) -> list[str]:
+    """The header row alone, from the file's first :data:`HEADER_BYTES` (choosing a source
+    by its columns need not read and decode a file of hundreds of megabytes)."""
+    with file.path.open("rb") as fh:
+        head = fh.read(HEADER_BYTES)
+    if len(head) == HEADER_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # whole lines: no character cut in two
+    header, _ = _parse_csv(decode_text(head, file), file, None)
+    return header
+
+
+def _parse_csv(
+    text: str, file: InputFile, required: Sequence[str] | None
+) -> tuple[list[str], Iterator[CsvRow]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]

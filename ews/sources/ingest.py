@@ -18,7 +18,7 @@ import pyarrow as pa
 from ews.catalog import Catalog
 from ews.errors import InputError, SourceShapeError
 from ews.records import PriceObservation, TradeObservation
-from ews.sources.files import InputFile, open_input, read_csv
+from ews.sources.files import InputFile, open_input, read_csv_header
 from ews.sources.registry import ReadContext, SourceSpec, get_spec, specs_of_kind
 from ews.store import Store, UpsertCounts
 from ews.store.db import utcnow
@@ -80,7 +80,7 @@ def sync_source(store: Store, spec: SourceSpec) -> None:
 
 def detect_trade_source(file: InputFile) -> SourceSpec:
     """The trade source whose layout matches the file's header."""
-    header, _ = read_csv(file)
+    header = read_csv_header(file)
     lowered = {h.casefold() for h in header}
     for spec in specs_of_kind("trade"):
         layouts: dict[str, list[str]] = spec.get("layouts", {})

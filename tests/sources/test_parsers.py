@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +64,19 @@ def test_read_csv_on_arbitrary_bytes(tmp_path: Path, data: bytes) -> None:
             assert len(row.values) == len(header)
     except InputError as exc:
         assert exc.file == str(path)
+
+
+def test_the_header_alone_is_read_from_the_start_of_a_file(tmp_path: Path) -> None:
+    """Source detection reads the header only, whole lines of the first 64 KiB: a bad byte
+    further on is for the full read to report, with its line."""
+    from ews.sources.files import HEADER_BYTES, open_input, read_csv_header
+
+    path = tmp_path / "big.csv"
+    rows = "".join(f"{i},ü{i}\n" for i in range(20_000))  # multi-byte text across the cut
+    path.write_bytes(("Name,Wert\n" + rows).encode() + b"1,\xff\n")
+    assert path.stat().st_size > HEADER_BYTES
+    file = open_input(path, max_bytes=10**9)
+    assert read_csv_header(file) == ["Name", "Wert"]
+    with pytest.raises(InputError, match="not UTF-8") as refused:
+        read_csv(file)
+    assert refused.value.row == 20_002
