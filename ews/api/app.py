@@ -124,15 +124,7 @@ class RefuseNul:
         if scope["type"] == "http":
             raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
             if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope["path"]:
-                body = json.dumps({"detail": "NUL characters are not accepted"}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 422,
-                        "headers": [(b"content-type", b"application/json")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                await _problem(send, 422, "NUL characters are not accepted")
                 return
         await self.app(scope, receive, send)
 
@@ -160,16 +152,22 @@ class NoStoreCache:
         await self.app(scope, receive, marked)
 
 
-async def _too_large(send: Send) -> None:
-    body = json.dumps({"detail": "request body too large"}).encode()
+async def _problem(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer ``{"detail": ...}`` from a middleware, before the app has run."""
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": json.dumps({"detail": detail}).encode()})
+
+
+async def _too_large(send: Send) -> None:
+    await _problem(send, 413, "request body too large", [(b"connection", b"close")])
 
 
 class Gate:
@@ -249,14 +247,14 @@ def _version_out(a: Alert) -> m.AlertVersionOut:
     )
 
 
-def _visible(alert: Alert, key: ApiKey) -> bool:
+def _visible(alert: Alert, admin: bool) -> bool:
     """RED alerts are for the node's own people: only admin keys see them."""
-    return alert.tlp != "RED" or "admin" in key.scopes
+    return alert.tlp != "RED" or admin
 
 
 def _board_base(store: Store, admin: bool) -> tuple[list[Alert], dict[str, str]]:
     """The newest version of each alert a key may see, and each alert's peak level."""
-    every = [a for a in store.memo("alerts", load_alerts) if admin or a.tlp != "RED"]
+    every = [a for a in store.memo("alerts", load_alerts) if _visible(a, admin)]
     return latest_versions(every), peak_levels(every)
 
 
@@ -308,7 +306,6 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         lifespan=_closing(reader),
     )
     app.state.gate = gate
-    app.state.reader = reader
     app.add_middleware(BodyLimit, limit=limit)
 
     @app.get(f"{PREFIX}/items", responses=_REFUSALS)
@@ -418,7 +415,7 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
             every = store.memo("alerts", load_alerts)
         versions = sorted((a for a in every if a.alert_id == alert_id), key=lambda a: a.version)
         # A hidden alert answers like a missing one, so its existence does not leak.
-        if not versions or not all(_visible(a, key) for a in versions):
+        if not versions or not all(_visible(a, "admin" in key.scopes) for a in versions):
             raise HTTPException(404, f"no alert {alert_id!r}")
         last = versions[-1]
         source = next((a for a in reversed(versions) if a.evidence), last)

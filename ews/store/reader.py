@@ -194,7 +194,6 @@ class StoreReader:
         # a read runs in a transaction, so it sees one version, and takes that version's
         # memos (memos of older versions are dropped; a late reader computes its own).
         self._snapshot: duckdb.DuckDBPyConnection | None = None
-        self._version = 0
         # (version, its memos), one attribute: set after the version's commit.
         self._published: tuple[int, dict[str, Any]] = (0, {})
         self._fingerprints: dict[str, tuple[Any, ...]] = {}
@@ -235,7 +234,7 @@ class StoreReader:
             self._snapshot = duckdb.connect(":memory:")
             self._snapshot.execute("CREATE TABLE _replica_version (v BIGINT)")
             self._snapshot.execute("INSERT INTO _replica_version VALUES (0)")
-            self._version, self._published, self._fingerprints = 0, (0, {}), {}
+            self._published, self._fingerprints = (0, {}), {}
             try:
                 self._copy(first.con)
             finally:
@@ -399,7 +398,7 @@ class StoreReader:
                     changed[table] = source.sql(f"SELECT {listed} FROM {table}").to_arrow_table()
         finally:
             source.execute("COMMIT")
-        version = self._version + 1
+        version = self._published[0] + 1
         replica.execute("BEGIN TRANSACTION")
         try:
             for table, rows in changed.items():
@@ -413,7 +412,6 @@ class StoreReader:
             replica.execute("ROLLBACK")
             raise
         replica.execute("COMMIT")
-        self._version = version
         self._published = (version, {})
         self._fingerprints = prints
         self._generation = generation
