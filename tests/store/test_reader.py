@@ -9,6 +9,8 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -131,41 +133,9 @@ HOLD = textwrap.dedent(
 )
 
 
-def test_reads_do_not_wait_for_a_writer_in_another_process(tmp_path: Path) -> None:
-    location = str(tmp_path / "ews.duckdb")
-    with Store(location) as st:
-        st.set_meta("probe", "before")
-    # Even a reader that may wait for fresh data does not wait for another process's lock.
-    reader = StoreReader(location, fresh_wait=30)
-    writer = subprocess.Popen(
-        [sys.executable, "-c", HOLD, location],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout is not None and writer.stdin is not None
-        assert writer.stdout.readline().strip() == "holding"
-        # The file changed and is locked: answered from the copy at once, many times.
-        started = time.perf_counter()
-        answers = {_get(reader, "probe") for _ in range(50)}
-        assert answers == {"before"}
-        assert time.perf_counter() - started < 5  # generous: no read waited for the lock
-        writer.stdin.write("\n")
-        writer.stdin.flush()
-        assert writer.wait(timeout=30) == 0
-        time.sleep(RETRY_AFTER)  # the reader retries the file after this pause
-        assert _get(reader, "probe") == "written by the writer"
-    finally:
-        if writer.poll() is None:
-            writer.kill()
-        reader.close()
-
-
-def test_a_writer_waits_for_the_file_then_gives_up_clearly(tmp_path: Path) -> None:
-    location = str(tmp_path / "ews.duckdb")
-    with Store(location) as st:
-        st.set_meta("probe", "before")
+@contextmanager
+def _holding(location: str) -> Iterator[subprocess.Popen[str]]:
+    """Another process that has written the store and holds it until :func:`_release`."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, location],
         stdin=subprocess.PIPE,
@@ -173,24 +143,52 @@ def test_a_writer_waits_for_the_file_then_gives_up_clearly(tmp_path: Path) -> No
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "holding"
-        with pytest.raises(StoreError, match="lock"):
-            open_waiting(location, timeout=0.2)
-
-        def release() -> None:
-            time.sleep(0.5)
-            assert holder.stdin is not None
-            holder.stdin.write("\n")
-            holder.stdin.flush()
-
-        threading.Thread(target=release).start()
-        with open_waiting(location, timeout=60) as st:
-            assert st.get_meta("probe") == "written by the writer"
+        yield holder
     finally:
         if holder.poll() is None:
             holder.kill()
         holder.wait(timeout=30)
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+
+
+def test_reads_do_not_wait_for_a_writer_in_another_process(tmp_path: Path) -> None:
+    location = str(tmp_path / "ews.duckdb")
+    with Store(location) as st:
+        st.set_meta("probe", "before")
+    # Even a reader that may wait for fresh data does not wait for another process's lock.
+    reader = StoreReader(location, fresh_wait=30)
+    try:
+        with _holding(location) as writer:
+            # The file changed and is locked: answered from the copy at once, many times.
+            started = time.perf_counter()
+            answers = {_get(reader, "probe") for _ in range(50)}
+            assert answers == {"before"}
+            assert time.perf_counter() - started < 5  # generous: no read waited for the lock
+            _release(writer)
+            assert writer.wait(timeout=30) == 0
+        time.sleep(RETRY_AFTER)  # the reader retries the file after this pause
+        assert _get(reader, "probe") == "written by the writer"
+    finally:
+        reader.close()
+
+
+def test_a_writer_waits_for_the_file_then_gives_up_clearly(tmp_path: Path) -> None:
+    location = str(tmp_path / "ews.duckdb")
+    with Store(location) as st:
+        st.set_meta("probe", "before")
+    with _holding(location) as holder:
+        with pytest.raises(StoreError, match="lock"):
+            open_waiting(location, timeout=0.2)
+        threading.Timer(0.5, _release, args=(holder,)).start()
+        with open_waiting(location, timeout=60) as st:
+            assert st.get_meta("probe") == "written by the writer"
 
 
 def test_a_closed_reader_opens_again_on_the_next_read(store: Store, store_location: str) -> None:
