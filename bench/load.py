@@ -57,7 +57,7 @@ def free_port() -> int:
 def build_store(path: Path, existing: Path | None) -> str:
     """The demo's store (the bundled sample ingested and assessed, so the board has alerts),
     or a copy of ``existing``; returns a read token for it."""
-    from ews.api.keys import create_key
+    from ews.access.keys import create_key
 
     if existing is not None:
         shutil.copy(existing, path)

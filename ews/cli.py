@@ -321,8 +321,8 @@ def demo_cmd(
                 ).summary()
             out.print(summary.replace(str(path), path.name), highlight=False)
         print_board(ctx)
+        from ews.alerts.repository import load_alerts
         from ews.risk.commands import print_alert_board
-        from ews.risk.persist import load_alerts
         from ews.risk.run import assess
 
         with err.status("assessing risk (indicators, anomalies, levels)…"):
@@ -334,7 +334,7 @@ def demo_cmd(
             highlight=False,
         )
         print_alert_board(load_alerts(ctx.store), include_cancelled=True, limit=25)
-        from ews.api.keys import create_key
+        from ews.access.keys import create_key
 
         # A fresh store each run, so one read key for the dashboard does not pile up.
         _, token = create_key(ctx.store, "demo dashboard", ["read"], 600)

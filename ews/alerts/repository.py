@@ -1,4 +1,4 @@
-"""Alert versions in the store: save (append-only, idempotent), load and list.
+"""Alert versions in the store: every read and write of the ``alerts`` table is here.
 
 Each version is one row of ``alerts`` with the full record as JSON in ``payload`` (the columns
 beside it are for queries). A version once stored is never rewritten: saving the same version
@@ -12,47 +12,37 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
+import pyarrow as pa
+
 from ews.alerts.records import Alert
 from ews.errors import InputError
 from ews.store import Store
 
 SaveOutcome = Literal["stored", "duplicate"]
 
-_COLUMNS = (
-    "alert_id",
-    "version",
-    "hs",
-    "supplier",
-    "importer",
-    "level",
-    "msg_type",
-    "tlp",
-    "refs",
-    "summary",
-    "evidence",
-    "origin_node",
-    "sent",
-    "payload",
-)
 
-
-def _row(alert: Alert) -> list[Any]:
-    return [
-        alert.alert_id,
-        alert.version,
-        alert.hs,
-        alert.supplier,
-        alert.importer,
-        alert.level,
-        alert.msg_type,
-        alert.tlp,
-        json.dumps(list(alert.references)),
-        alert.summary,
-        json.dumps([e.model_dump(mode="json") for e in alert.evidence], ensure_ascii=False),
-        alert.origin_node,
-        alert.sent.astimezone(dt.UTC).replace(tzinfo=None),
-        alert.model_dump_json(),
-    ]
+def alert_row(alert: Alert) -> dict[str, Any]:
+    """The ``alerts`` row of one version: the record as JSON in ``payload``, and the columns
+    queries filter on beside it (``sent`` as naive UTC, the store's convention)."""
+    return {
+        "alert_id": alert.alert_id,
+        "version": alert.version,
+        "hs": alert.hs,
+        "supplier": alert.supplier,
+        "importer": alert.importer,
+        "level": alert.level,
+        "msg_type": alert.msg_type,
+        "tlp": alert.tlp,
+        "refs": json.dumps(list(alert.references)),
+        "summary": alert.summary,
+        "evidence": json.dumps(
+            [e.model_dump(mode="json") for e in alert.evidence], ensure_ascii=False
+        ),
+        "origin_node": alert.origin_node,
+        "sent": alert.sent.astimezone(dt.UTC).replace(tzinfo=None),
+        "payload": alert.model_dump_json(),
+        "item_group": None,
+    }
 
 
 def save_alert(store: Store, alert: Alert) -> SaveOutcome:
@@ -73,10 +63,23 @@ def save_alert(store: Store, alert: Alert) -> SaveOutcome:
             f"{alert.key} is already stored with different content; versions are immutable",
             field="version",
         )
-    cols = ", ".join(_COLUMNS)
-    marks = ", ".join("?" for _ in _COLUMNS)
-    store.execute(f"INSERT INTO alerts ({cols}) VALUES ({marks})", _row(alert))
+    row = alert_row(alert)
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    store.execute(f"INSERT INTO alerts ({cols}) VALUES ({marks})", list(row.values()))
     return "stored"
+
+
+def save_versions(store: Store, alerts: Iterable[Alert]) -> int:
+    """Add the versions not stored yet (this node's own assessment output) in one upsert;
+    returns how many were new. Versions already stored are left as they are."""
+    rows = [alert_row(a) for a in alerts]
+    if not rows:
+        return 0
+    counts = store.upsert(
+        "alerts", pa.Table.from_pylist(rows), key=("alert_id", "version"), compare=()
+    )
+    return counts.new
 
 
 def load_alert(store: Store, alert_id: str, version: int | None = None) -> Alert:
@@ -97,7 +100,7 @@ def load_alert(store: Store, alert_id: str, version: int | None = None) -> Alert
     return Alert.model_validate_json(payload)
 
 
-def list_alerts(store: Store, *, origin: str | None = None) -> list[Alert]:
+def load_alerts(store: Store, *, origin: str | None = None) -> list[Alert]:
     """Every stored version (optionally only those raised by node ``origin``), oldest first."""
     sql = "SELECT payload FROM alerts WHERE payload IS NOT NULL"
     params: list[Any] = []

@@ -10,19 +10,19 @@ each partner's TLP ceiling is agreed (docs/federation.md).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from ews.access.keys import ApiKey
 from ews.alerts import cap
+from ews.alerts.board import latest_versions
+from ews.alerts.repository import load_alerts
 from ews.api import models as m
 from ews.api.app import _REFUSALS, PREFIX, Limit, Offset, Reader, require
-from ews.api.keys import ApiKey
+from ews.backtest.results import load_backtest
 from ews.catalog import Catalog
-from ews.risk.commands import BACKTEST_META, latest_versions
-from ews.risk.persist import load_alerts
 from ews.store.reader import StoreReader
 from ews.web.data import latest_run
 
@@ -195,10 +195,10 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
     def backtest(key: Reader) -> BacktestOut:
         """Results of the last backtest run on this node (``ews backtest``)."""
         with reader.read() as store:
-            text = store.get_meta(BACKTEST_META)
-        if text is None:
+            last = load_backtest(store)
+        if last is None:
             raise HTTPException(404, "no backtest has been run on this node: ews backtest")
-        return BacktestOut.model_validate(json.loads(text))
+        return BacktestOut.model_validate(last)
 
     @app.get(f"{prefix}/feed", responses=refusals)
     def feed(

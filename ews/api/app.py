@@ -19,18 +19,26 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ews.access.keys import ApiKey, RateLimiter, authenticate
+from ews.alerts.board import (
+    BoardEntry,
+    BoardFilter,
+    board,
+    board_json,
+    entry_json,
+    peak_levels,
+    versions_of,
+    visible,
+)
 from ews.alerts.records import LEVELS, Alert, Evidence
+from ews.alerts.repository import load_alerts
 from ews.api import models as m
-from ews.api.keys import ApiKey, RateLimiter, authenticate
 from ews.catalog import Catalog, load_catalog
 from ews.catalog.names import fold
 from ews.records import Country, Item
-from ews.risk.commands import board_json, latest_versions, peak_levels
-from ews.risk.persist import load_alerts
 from ews.settings import Settings, get_settings
-from ews.store import Store
 from ews.store.reader import StoreReader
-from ews.text.query import events_where
+from ews.text.queries import events_where
 
 PREFIX = "/api/v1"
 MAX_PAGE = 500
@@ -247,17 +255,6 @@ def _version_out(a: Alert) -> m.AlertVersionOut:
     )
 
 
-def _visible(alert: Alert, admin: bool) -> bool:
-    """RED alerts are for the node's own people: only admin keys see them."""
-    return alert.tlp != "RED" or admin
-
-
-def _board_base(store: Store, admin: bool) -> tuple[list[Alert], dict[str, str]]:
-    """The newest version of each alert a key may see, and each alert's peak level."""
-    every = [a for a in store.memo("alerts", load_alerts) if _visible(a, admin)]
-    return latest_versions(every), peak_levels(every)
-
-
 def _country(catalog: Catalog, text: str | None, what: str) -> str | None:
     if text is None:
         return None
@@ -369,59 +366,58 @@ def create_app(settings: Settings | None = None, *, max_body_bytes: int | None =
         offset: Offset = 0,
     ) -> Response:
         """The alert board: the newest version of each alert, newest first."""
-        lowest = _level(level)
-        want_s = _country(catalog, country, "country")
-        want_i = _country(catalog, importer, "importer")
-        admin = "admin" in key.scopes
+        _level(level)
+        flt = BoardFilter(
+            level=level,
+            item=item,
+            supplier=_country(catalog, country, "country"),
+            importer=_country(catalog, importer, "importer"),
+            since=since,
+            until=until,
+            status="all" if include_cancelled else "open",
+            include_red="admin" in key.scopes,
+        )
         # The board is the most read page: its answers are kept, serialised, until the
         # store changes (the memos go with the server's copy of the store).
-        wanted = (admin, lowest, item, want_s, want_i, since, until, include_cancelled)
+        wanted = (flt, limit, offset)
         with reader.read() as store:
             pages: dict[tuple[object, ...], bytes] = store.memo("board-pages", lambda _: {})
-            body = pages.get((*wanted, limit, offset))
+            body = pages.get(wanted)
             if body is None:
-                latest, peaks = store.memo(f"board:{admin}", lambda s: _board_base(s, admin))
+                every = store.memo("alerts", load_alerts)
         if body is None:
-            rows = [
-                a
-                for a in latest
-                if (include_cancelled or a.msg_type != "Cancel")
-                and LEVELS.index(peaks[a.alert_id]) >= lowest
-                and (item is None or a.hs.startswith(item))
-                and (want_s is None or a.supplier == want_s)
-                and (want_i is None or a.importer == want_i)
-                and (since is None or a.sent.date() >= since)
-                and (until is None or a.sent.date() <= until)
-            ]
-            page = board_json(rows[offset : offset + limit], peaks)
+            rows = board(every, flt)
             body = (
                 m.AlertPage(
                     total=len(rows),
                     limit=limit,
                     offset=offset,
-                    items=[m.AlertOut.model_validate(r) for r in page],
+                    items=[
+                        m.AlertOut.model_validate(r)
+                        for r in board_json(rows[offset : offset + limit])
+                    ],
                 )
                 .model_dump_json(by_alias=True)
                 .encode()
             )
             if len(pages) < MAX_CACHED_PAGES:  # bounded: query strings are the client's
-                pages[(*wanted, limit, offset)] = body
+                pages[wanted] = body
         return Response(body, media_type="application/json")
 
     @app.get(f"{PREFIX}/alerts/{{alert_id}}", responses={**_REFUSALS, 404: {"model": m.Problem}})
     def get_alert(key: Reader, alert_id: str) -> m.AlertDetail:
         """An alert's versions and evidence (what ``ews explain`` shows)."""
         with reader.read() as store:
-            every = store.memo("alerts", load_alerts)
-        versions = sorted((a for a in every if a.alert_id == alert_id), key=lambda a: a.version)
+            versions = versions_of(store.memo("alerts", load_alerts), alert_id)
         # A hidden alert answers like a missing one, so its existence does not leak.
-        if not versions or not all(_visible(a, "admin" in key.scopes) for a in versions):
+        admin = "admin" in key.scopes
+        if not versions or not all(visible(a, include_red=admin) for a in versions):
             raise HTTPException(404, f"no alert {alert_id!r}")
         last = versions[-1]
         source = next((a for a in reversed(versions) if a.evidence), last)
-        board = board_json([last], peak_levels(versions))[0]
+        entry = BoardEntry(last, peak_levels(versions)[alert_id])
         return m.AlertDetail(
-            alert=m.AlertOut.model_validate(board),
+            alert=m.AlertOut.model_validate(entry_json(entry)),
             onset=last.onset,
             origin_node=last.origin_node,
             versions=[_version_out(a) for a in versions],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ews.api.keys import DEFAULT_RATE, SCOPES
+from ews.access.keys import DEFAULT_RATE, SCOPES
 
 StoreOpt = Annotated[
     str | None,
@@ -28,7 +28,7 @@ def register_keys(keys_app: typer.Typer) -> None:
     """Add ``create``, ``list`` and ``revoke`` (API keys) to the ``keys`` group."""
     from rich.table import Table
 
-    from ews.api.keys import create_key, list_keys, revoke_key
+    from ews.access.keys import create_key, list_keys, revoke_key
     from ews.cli import _open, err, handles_errors, out
 
     @keys_app.command("create")

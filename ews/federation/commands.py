@@ -331,7 +331,7 @@ def register(app: typer.Typer) -> None:
         """Serve this node's feed and inbox over HTTP(S) and sync with partners."""
         import uvicorn
 
-        from ews.federation.app import create_app
+        from ews.api.node import create_app
 
         node = _node(store)
         node.key  # noqa: B018  # fail now, not at the first request, when the key is missing

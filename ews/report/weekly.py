@@ -21,10 +21,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ews.alerts.records import LEVELS, TLPS, Alert, Evidence, Tlp
+from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.errors import InputError
 from ews.records import Item
-from ews.risk.persist import load_alerts
 from ews.store import Store
 from ews.text.gloss import Glossary
 from ews.web import charts, data

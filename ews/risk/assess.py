@@ -18,11 +18,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ews.alerts.lifecycle import AlertBook
 from ews.alerts.records import Alert, Level
 from ews.catalog import Catalog
 from ews.risk.config import RiskConfig, StructuralPriors
 from ews.risk.levels import LevelTracker
+from ews.risk.lifecycle import AlertBook
 from ews.risk.score import Score, Structure, score_unit
 from ews.risk.signals import Signal
 

@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from ews.alerts.records import LEVELS, Alert, level_rank
-from ews.store import Store
+from ews.alerts.board import BoardFilter, board, board_json, latest_versions, peak_levels
+from ews.alerts.records import LEVELS, Alert
 from ews.store.db import scratch_path
 
 StoreOpt = Annotated[
@@ -27,61 +27,6 @@ LEVEL_STYLE = {
     "alert": "bold red",
     "serious": "bold white on red",
 }
-
-
-BACKTEST_META = "backtest:last"
-
-
-def save_backtest(
-    store: Store, episodes: list[Any], false_alarms: int, *, since: str | None, until: str | None
-) -> None:
-    """Keep the last backtest's results for the API (``GET /api/v1/backtest``)."""
-    payload = {
-        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "since": since,
-        "until": until,
-        "episodes": [e.as_json() for e in episodes],
-        "false_alarms": false_alarms,
-    }
-    store.set_meta(BACKTEST_META, json.dumps(payload))
-
-
-def latest_versions(alerts: list[Alert]) -> list[Alert]:
-    """The newest version of each alert id, newest first."""
-    latest: dict[str, Alert] = {}
-    for a in alerts:
-        if a.alert_id not in latest or a.version > latest[a.alert_id].version:
-            latest[a.alert_id] = a
-    return sorted(latest.values(), key=lambda a: (a.sent, a.alert_id), reverse=True)
-
-
-def peak_levels(alerts: list[Alert]) -> dict[str, str]:
-    """The highest level each alert id reached over its versions."""
-    peak: dict[str, int] = {}
-    for a in alerts:
-        peak[a.alert_id] = max(peak.get(a.alert_id, 0), level_rank(a.level))
-    return {k: LEVELS[v] for k, v in peak.items()}
-
-
-def board_json(alerts: list[Alert], peaks: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    peaks = peaks or {}
-    return [
-        {
-            "id": a.alert_id,
-            "item": a.hs,
-            "item_name": a.item_name,
-            "country": a.supplier,
-            "importer": a.importer,
-            "level": a.level,
-            "peak_level": peaks.get(a.alert_id, a.level),
-            "updated": a.sent.isoformat(),
-            "version": a.version,
-            "msg_type": a.msg_type,
-            "headline": a.headline,
-            "tlp": a.tlp,
-        }
-        for a in alerts
-    ]
 
 
 def print_alert_board(
@@ -170,7 +115,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     ) -> None:
         """The alert board: the newest version of each alert, filtered."""
-        from ews.risk.persist import load_alerts
+        from ews.alerts.repository import load_alerts
 
         if level not in LEVELS:
             raise EwsError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
@@ -182,22 +127,23 @@ def register(app: typer.Typer) -> None:
             want_c = ctx.catalog.country_code(country) if country else None
             want_s = ctx.catalog.country_code(supplier) if supplier else None
             every = load_alerts(ctx.store)
-        peaks = peak_levels(every)
-        rows = [
-            a
-            for a in latest_versions(every)
-            if (include_cancelled or a.msg_type != "Cancel")
-            # a closed alert is judged by the highest level it reached
-            and LEVELS.index(peaks[a.alert_id]) >= LEVELS.index(level)
-            and (want_c is None or a.importer == want_c)
-            and (want_s is None or a.supplier == want_s)
-        ]
+        shown = board(
+            every,
+            BoardFilter(
+                level=level,
+                importer=want_c,
+                supplier=want_s,
+                status="all" if include_cancelled else "open",
+                include_red=True,  # the node's own command line
+            ),
+        )
         if fmt == "json":
-            sys.stdout.write(
-                json.dumps(board_json(rows, peaks), ensure_ascii=False, indent=1) + "\n"
-            )
+            sys.stdout.write(json.dumps(board_json(shown), ensure_ascii=False, indent=1) + "\n")
             return
-        print_alert_board(rows, include_cancelled=include_cancelled, peaks=peaks)
+        peaks = peak_levels(every)
+        print_alert_board(
+            [e.alert for e in shown], include_cancelled=include_cancelled, peaks=peaks
+        )
 
     @app.command("explain")
     @handles_errors
@@ -206,7 +152,7 @@ def register(app: typer.Typer) -> None:
         store: StoreOpt = None,
     ) -> None:
         """Why an alert was raised: its versions, score, and each piece of evidence."""
-        from ews.risk.persist import load_alerts
+        from ews.alerts.repository import load_alerts
 
         with _open(store) as ctx:
             versions = [a for a in load_alerts(ctx.store) if a.alert_id == alert_id]
@@ -257,6 +203,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Replay history with the clock set back; print lead times and false alarms."""
         from ews.backtest.replay import evaluate, load_episodes
+        from ews.backtest.results import save_backtest
         from ews.context import Context
         from ews.risk.run import assess, prepare_backtest_store
         from ews.settings import find_shared_data, get_settings

@@ -8,11 +8,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from ews.alerts.lifecycle import representative_hs
-from ews.alerts.records import Alert
+from ews.alerts.repository import save_versions
 from ews.catalog import Catalog
 from ews.risk.assess import Assessment, ReplayResult
 from ews.risk.config import RiskConfig
+from ews.risk.lifecycle import representative_hs
 from ews.store import Store
 from ews.store.db import utcnow
 
@@ -52,28 +52,6 @@ def explanation(a: Assessment, config: RiskConfig) -> list[dict[str, Any]]:
     return out
 
 
-def alert_row(alert: Alert) -> dict[str, Any]:
-    return {
-        "alert_id": alert.alert_id,
-        "version": alert.version,
-        "hs": alert.hs,
-        "supplier": alert.supplier,
-        "importer": alert.importer,
-        "level": alert.level,
-        "msg_type": alert.msg_type,
-        "tlp": alert.tlp,
-        "refs": json.dumps(list(alert.references)),
-        "summary": alert.summary,
-        "evidence": json.dumps(
-            [e.model_dump(mode="json") for e in alert.evidence], ensure_ascii=False
-        ),
-        "origin_node": alert.origin_node,
-        "sent": alert.sent.replace(tzinfo=None),
-        "payload": alert.model_dump_json(),
-        "item_group": None,
-    }
-
-
 def save(
     store: Store, result: ReplayResult, config: RiskConfig, catalog: Catalog, node: str
 ) -> tuple[int, int]:
@@ -102,15 +80,10 @@ def save(
                 "structure": a.score.structure.basis,
             }
         )
-    alerts = [alert_row(a) for a in result.alerts]
     with store.transaction():
         # Assessments are derived: each run replaces them all.
         store.replace_all("assessments", pa.Table.from_pylist(rows))
-        added = 0
-        if alerts:
-            table = pa.Table.from_pylist(alerts)
-            counts = store.upsert("alerts", table, key=("alert_id", "version"), compare=())
-            added = counts.new
+        added = save_versions(store, result.alerts)
         store.audit(
             "risk",
             "assess",
@@ -118,11 +91,3 @@ def save(
             {"config": config.version, "assessments": len(rows), "alerts_added": added},
         )
     return len(rows), added
-
-
-def load_alerts(store: Store) -> list[Alert]:
-    """Every stored alert version, oldest first."""
-    rows = store.query(
-        "SELECT payload FROM alerts WHERE payload IS NOT NULL ORDER BY sent, alert_id, version"
-    )
-    return [Alert.model_validate_json(r["payload"]) for r in rows]

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ews.alerts.repository import SaveOutcome, list_alerts, save_alert
+from ews.alerts.repository import SaveOutcome, load_alerts, save_alert
 from ews.alerts.signing import Rejected, open_message, seal
 from ews.alerts.tlp import share_decision
 from ews.errors import EwsError, InputError
@@ -77,7 +77,7 @@ def publish_alerts(
     wanted = set(to)
     with node.store() as store:
         alerts = [
-            a for a in list_alerts(store, origin=node.node_id) if since is None or a.sent >= since
+            a for a in load_alerts(store, origin=node.node_id) if since is None or a.sent >= since
         ]
         partners = list_partners(store, active_only=True)
     unknown = wanted - {p.name for p in partners}

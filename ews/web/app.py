@@ -26,17 +26,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ews.access.keys import ApiKey
+from ews.alerts.board import STATUSES, BoardFilter, board
 from ews.alerts.records import LEVELS
-from ews.api.keys import ApiKey
+from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
-from ews.risk.persist import load_alerts
 from ews.store.reader import StoreReader
 from ews.text.gloss import Glossary
 from ews.web import charts, data
 
 COOKIE = "ews_key"
 COOKIE_DAYS = 7
-STATUSES = ("all", "open", "closed")
 BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
 # Vega compiles its expressions with Function(), hence 'unsafe-eval'; inline scripts carry
 # the chart specs. Everything else must come from this node.
@@ -187,8 +187,8 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
         if not page_text.isdigit() or int(page_text) < 1:
             raise HTTPException(422, "page: a whole number from 1")
         number = int(page_text)
-        status = q.get("status") or "all"
-        if status not in STATUSES:
+        status = next((s for s in STATUSES if s == (q.get("status") or "all")), None)
+        if status is None:
             raise HTTPException(422, f"status: use one of {', '.join(STATUSES)}")
         item_text = (q.get("item") or "").strip()
         item_code, item_codes = None, tuple[str, ...]()
@@ -199,9 +199,10 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
             item_codes = tuple(i.hs for i in catalog.search_items(item_text)) or ("-",)
         supplier = _country(catalog, q.get("supplier"))
         importer = _country(catalog, q.get("importer"))
-        flt = data.BoardFilter(
+        flt = BoardFilter(
             level=level,
             item=item_code,
+            related=True,
             items=item_codes,
             supplier=supplier,
             importer=importer,
@@ -212,7 +213,7 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
         )
         with reader.read() as store:
             alerts = store.memo("alerts", load_alerts)
-        entries = data.board(alerts, flt)
+        entries = board(alerts, flt)
         shown = {e.alert.alert_id for e in entries}
         every = [a for a in alerts if a.alert_id in shown]
         chart = charts.board_chart(data.alerts_by_month(every))
@@ -253,9 +254,9 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
             trade = data.trade_rows(store, item)
             trade_anoms = data.trade_anomalies(store, item, catalog)
             events = data.events(store, catalog, glossary(), item=item)
-            alerts = data.board(
+            alerts = board(
                 store.memo("alerts", load_alerts),
-                data.BoardFilter(item=item.hs, include_red="admin" in key.scopes),
+                BoardFilter(item=item.hs, related=True, include_red="admin" in key.scopes),
             )
         shares, hhi, basis = data.supplier_shares(trade, catalog, importer)
         group = catalog.groups[item.group]
@@ -318,8 +319,8 @@ def mount(app: FastAPI, reader: StoreReader, catalog: Catalog) -> None:
         with reader.read() as store:
             dependent = data.dependent_items(store, catalog, iso2)
             every = store.memo("alerts", load_alerts)
-            as_supplier = data.board(every, data.BoardFilter(supplier=iso2, include_red=admin))
-            as_importer = data.board(every, data.BoardFilter(importer=iso2, include_red=admin))
+            as_supplier = board(every, BoardFilter(supplier=iso2, include_red=admin))
+            as_importer = board(every, BoardFilter(importer=iso2, include_red=admin))
             traded = data.country_trade(store, catalog, iso2)
             events = data.events(store, catalog, glossary(), country=iso2, limit=50)
         return page(

@@ -17,14 +17,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ews.alerts.board import versions_of
 from ews.alerts.records import LEVELS, Alert
+from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.records import WORLD, Item
-from ews.risk.commands import latest_versions, peak_levels
-from ews.risk.persist import load_alerts
 from ews.store import Store
 from ews.text.gloss import Glossary
-from ews.text.query import events_where
+from ews.text.queries import events_where
 
 TOP_PARTNERS = 7
 OTHERS = "Others"
@@ -294,61 +294,8 @@ def events_frame(rows: list[EventRow]) -> pd.DataFrame:
 
 
 # -- alerts ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BoardFilter:
-    level: str | None = None
-    item: str | None = None  # an HS code or prefix
-    items: tuple[str, ...] = ()  # or any of these codes (an item named in words)
-    supplier: str | None = None
-    importer: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    status: str = "all"  # open | closed | all
-    include_red: bool = False
-
-
-@dataclass(frozen=True)
-class BoardEntry:
-    alert: Alert
-    peak: str
-
-
-def board(alerts: list[Alert], f: BoardFilter) -> list[BoardEntry]:
-    """The newest version of each alert matching ``f``, newest first (RED only when allowed).
-
-    Takes the alerts already loaded, so a page that also charts them reads the table once.
-    """
-    every = [a for a in alerts if f.include_red or a.tlp != "RED"]
-    peaks = peak_levels(every)
-    lowest = LEVELS.index(f.level) if f.level in LEVELS else 0
-    out = []
-    for a in latest_versions(every):
-        closed = a.msg_type == "Cancel"
-        if (f.status == "open" and closed) or (f.status == "closed" and not closed):
-            continue
-        if LEVELS.index(peaks[a.alert_id]) < lowest:
-            continue
-        if f.item and not (a.hs.startswith(f.item) or f.item.startswith(a.hs)):
-            continue
-        if f.items and a.hs not in f.items:
-            continue
-        if f.supplier and a.supplier != f.supplier:
-            continue
-        if f.importer and a.importer != f.importer:
-            continue
-        if f.since and a.sent.date() < f.since:
-            continue
-        if f.until and a.sent.date() > f.until:
-            continue
-        out.append(BoardEntry(a, peaks[a.alert_id]))
-    return out
-
-
 def alert_versions(store: Store, alert_id: str) -> list[Alert]:
-    return sorted(
-        (a for a in store.memo("alerts", load_alerts) if a.alert_id == alert_id),
-        key=lambda a: a.version,
-    )
+    return versions_of(store.memo("alerts", load_alerts), alert_id)
 
 
 def level_history(versions: list[Alert]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ews.alerts.repository import list_alerts, load_alert, save_alert, sent_times
+from ews.alerts.repository import load_alert, load_alerts, save_alert, sent_times
 from ews.errors import InputError
 from ews.store import Store
 from tests.alerts.test_cap import sample
@@ -19,8 +19,8 @@ def test_save_load_and_list(store: Store) -> None:
     assert store.scalar("SELECT count(*) FROM alerts") == 2
     assert load_alert(store, v2.alert_id) == v2
     assert load_alert(store, v2.alert_id, 1) == v1
-    assert list_alerts(store) == [v1, v2]
-    assert list_alerts(store, origin="US") == []
+    assert load_alerts(store) == [v1, v2]
+    assert load_alerts(store, origin="US") == []
     assert sent_times(store, v2.references) == {v1.key: v1.sent}
 
 

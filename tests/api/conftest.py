@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
+from ews.access.keys import create_key
+from ews.alerts.repository import alert_row, load_alerts
 from ews.api.app import create_app
-from ews.api.keys import create_key
 from ews.context import Context
-from ews.risk.persist import alert_row, load_alerts
 from ews.settings import Settings
 from ews.sources.ingest import ingest_file
 from ews.sources.sample import sample_files

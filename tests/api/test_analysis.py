@@ -7,8 +7,8 @@ from lxml import etree
 
 from ews.alerts.cap import cap_schema
 from ews.backtest.replay import evaluate, load_episodes
+from ews.backtest.results import save_backtest
 from ews.context import Context
-from ews.risk.commands import save_backtest
 from ews.risk.run import assess
 from tests.api.conftest import RED_ID, Api
 

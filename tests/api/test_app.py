@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from ews.access.keys import revoke_key
 from ews.alerts.records import LEVELS
 from ews.api.app import BodyLimit
-from ews.api.keys import revoke_key
 from ews.store import Store
 from tests.api.conftest import RED_ID, Api
 
@@ -53,7 +53,7 @@ def test_x_api_key_header_works(client: TestClient, api: Api) -> None:
 
 
 def test_revoked_key_is_401(client: TestClient, api: Api, tmp_path: Any) -> None:
-    from ews.api.keys import create_key
+    from ews.access.keys import create_key
 
     with Store(api.settings.store) as store:
         key_id, token = create_key(store, "gone", ["read"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ews.api.keys import RateLimiter, authenticate, create_key, hash_token, list_keys, revoke_key
+from ews.access.keys import RateLimiter, authenticate, create_key, hash_token, list_keys, revoke_key
 from ews.errors import EwsError
 from ews.store import Store
 

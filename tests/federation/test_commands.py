@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ews.alerts import cap
-from ews.alerts.repository import list_alerts, save_alert
+from ews.alerts.repository import load_alerts, save_alert
 from ews.alerts.signing import generate_key, public_key_text, save_private_key, seal
 from ews.cli import app
 from ews.federation.node import open_store
@@ -105,7 +105,7 @@ def test_import_checks_signatures_of_partners(env: Path) -> None:
     assert "stored" in ews("import", str(other))
     assert "duplicate" in ews("import", str(other))
     with open_store(str(env / "kr.duckdb")) as store:
-        assert sorted(a.key for a in list_alerts(store)) == sorted(
+        assert sorted(a.key for a in load_alerts(store)) == sorted(
             [from_us.key, from_elsewhere.key]
         )
         reasons = [

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from ews.alerts.repository import list_alerts, save_alert
+from ews.alerts.repository import load_alerts, save_alert
 from ews.alerts.signing import Rejected, generate_key, seal, sign, sign_request
-from ews.federation.app import create_app
+from ews.api.node import create_app
 from ews.federation.exchange import FEED_PATH, INBOX_PATH, enqueue, receive
 from ews.federation.partners import add_agreement, remove_partner
 from tests.federation.helpers import NodeUnderTest, alert, link, make_node
@@ -47,7 +47,7 @@ def test_receive_stores_once_and_refuses_replays(trio: tuple[NodeUnderTest, ...]
         with pytest.raises(Rejected) as info:
             receive(store, us.node, first, now=NOW, via="test")
         assert info.value.reason == "replayed"
-        assert list_alerts(store) == [a]
+        assert load_alerts(store) == [a]
         assert store.verify_audit()[0]
     assert [r["outcome"] for r in _audit(us, "federation.receive")] == ["stored", "duplicate"]
     assert [r["reason"] for r in _audit(us, "federation.reject")] == ["replayed"]
@@ -70,7 +70,7 @@ def test_a_conflicting_version_is_refused_and_nothing_half_stored(
         msg = seal(changed, kr.node.key, sender="KR", recipient="US", now=NOW)
         with pytest.raises(Rejected, match="conflict"):
             receive(store, us.node, msg, now=NOW, via="test")
-        assert list_alerts(store) == [a]
+        assert load_alerts(store) == [a]
         # the refused message's nonce was rolled back with it: nothing of it remains
         nonce = msg["envelope"]["nonce"]
         assert store.scalar("SELECT count(*) FROM federation_nonces WHERE nonce = ?", [nonce]) == 0

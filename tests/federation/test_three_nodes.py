@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ews.alerts.repository import list_alerts, save_alert
+from ews.alerts.repository import load_alerts, save_alert
 from ews.alerts.signing import generate_key, seal
 from ews.settings import project_root
 from tests.federation.helpers import NodeUnderTest, alert, link, make_node
@@ -110,7 +110,7 @@ class Cluster:
 
     def keys(self, name: str) -> list[str]:
         with self.nodes[name].node.store() as store:
-            return sorted(a.key for a in list_alerts(store))
+            return sorted(a.key for a in load_alerts(store))
 
     def query(self, name: str, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         with self.nodes[name].node.store() as store:

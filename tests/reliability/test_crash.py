@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from ews.alerts.repository import list_alerts, save_alert
-from ews.federation.app import create_app as create_node_app
+from ews.alerts.repository import load_alerts, save_alert
+from ews.api.node import create_app as create_node_app
 from ews.store import Store
 from tests.conftest import shared_file
 from tests.federation.helpers import NodeUnderTest, alert, link, make_node
@@ -272,7 +272,7 @@ def test_push_killed_mid_delivery_delivers_each_alert_once(
 
     green = sorted(a.key for a in alerts if a.tlp == "GREEN")
     with us.node.store() as store:
-        assert sorted(a.key for a in list_alerts(store)) == green  # each once, no RED
+        assert sorted(a.key for a in load_alerts(store)) == green  # each once, no RED
         stored = store.query(
             "SELECT subject, count(*) AS n FROM audit_log WHERE action = 'federation.receive' "
             "AND json_extract_string(detail, '$.outcome') = 'stored' GROUP BY subject"

@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ews.alerts.signing import Rejected, generate_key, open_message, seal
+from ews.api.node import create_app as create_node_app
 from ews.catalog import Catalog
 from ews.catalog.sync import sync_catalog
 from ews.errors import InputError
-from ews.federation.app import create_app as create_node_app
 from ews.sources.files import open_input
 from ews.sources.ingest import ingest_file
 from ews.sources.news import parse_feed, read_html

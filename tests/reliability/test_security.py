@@ -23,12 +23,12 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from typer.testing import CliRunner
 
+from ews.access.keys import create_key
 from ews.alerts.records import TLPS, Alert
 from ews.alerts.repository import save_alert
 from ews.alerts.signing import generate_key, make_envelope, seal
 from ews.alerts.tlp import Agreement, PartnerPolicy, share_decision
 from ews.api import keys as keys_module
-from ews.api.keys import create_key
 from ews.catalog import Catalog
 from ews.cli import app
 from ews.errors import EwsError, InputError

@@ -222,8 +222,8 @@ def test_same_pipeline_same_alerts_on_both_backends(
     assert on_postgres == on_duckdb
 
     # ... and the API serves the PostgreSQL store's alerts.
+    from ews.access.keys import create_key
     from ews.api.app import create_app
-    from ews.api.keys import create_key
     from ews.settings import Settings
 
     with Store(location) as st:

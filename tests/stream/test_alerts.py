@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ews.alerts.repository import list_alerts, save_alert
+from ews.alerts.repository import load_alerts, save_alert
 from ews.alerts.signing import generate_key, seal
 from ews.stream.alerts import (
     ConsumeAlertsReport,
@@ -84,11 +84,11 @@ def test_alerts_verified_and_stored_once_forgeries_refused(
     crashed.close()
     with us.node.store() as st:
         # Stored, not acknowledged. JetStream keeps publication order: the first three.
-        assert len(list_alerts(st)) == 3 if kind == "nats" else len(list_alerts(st)) <= 3
+        assert len(load_alerts(st)) == 3 if kind == "nats" else len(load_alerts(st)) <= 3
 
     result = consume(connect())
     with us.node.store() as st:
-        stored = list_alerts(st)
+        stored = load_alerts(st)
         rejects = st.query(
             "SELECT subject, detail FROM audit_log WHERE action = 'federation.reject'"
         )

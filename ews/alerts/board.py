@@ -1,0 +1,140 @@
+"""The alert board: the read side of stored alert versions, shared by every interface.
+
+The CLI (``ews alerts``), the API (``GET /api/v1/alerts``, the partner feed), the dashboard
+and the weekly brief all decide here which version of an alert is current, how high it rose,
+who may see it and whether it matches a filter, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ews.alerts.records import LEVELS, Alert, level_rank
+
+Status = Literal["open", "closed", "all"]
+STATUSES: tuple[Status, ...] = ("all", "open", "closed")
+
+
+def visible(alert: Alert, *, include_red: bool) -> bool:
+    """TLP:RED alerts are for the node's own people: shown only when ``include_red`` (an admin
+    key, or the node's own command line)."""
+    return alert.tlp != "RED" or include_red
+
+
+def latest_versions(alerts: Iterable[Alert]) -> list[Alert]:
+    """The newest version of each alert id, newest first."""
+    latest: dict[str, Alert] = {}
+    for a in alerts:
+        if a.alert_id not in latest or a.version > latest[a.alert_id].version:
+            latest[a.alert_id] = a
+    return sorted(latest.values(), key=lambda a: (a.sent, a.alert_id), reverse=True)
+
+
+def peak_levels(alerts: Iterable[Alert]) -> dict[str, str]:
+    """The highest level each alert id reached over its versions."""
+    peak: dict[str, int] = {}
+    for a in alerts:
+        peak[a.alert_id] = max(peak.get(a.alert_id, 0), level_rank(a.level))
+    return {k: LEVELS[v] for k, v in peak.items()}
+
+
+def versions_of(alerts: Iterable[Alert], alert_id: str) -> list[Alert]:
+    """Every stored version of one alert, oldest first."""
+    return sorted((a for a in alerts if a.alert_id == alert_id), key=lambda a: a.version)
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """What a reader asks of the board. Every field left at its default selects everything."""
+
+    level: str | None = None
+    """Lowest level; a closed alert is judged by the highest level it reached (its peak)."""
+    item: str | None = None
+    """An HS code prefix."""
+    related: bool = False
+    """With ``item``: an alert on a broader code counts too (an item page for 280530 shows
+    alerts about heading 2805), as the dashboard's item pages need."""
+    items: tuple[str, ...] = ()
+    """Or any of these exact codes (an item named in words)."""
+    supplier: str | None = None
+    importer: str | None = None
+    """The watching country of a watchlist alert."""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    status: Status = "all"
+    include_red: bool = False
+
+    def lowest(self) -> int:
+        return LEVELS.index(self.level) if self.level in LEVELS else 0
+
+    def matches(self, alert: Alert, peak: str) -> bool:
+        closed = alert.msg_type == "Cancel"
+        if (self.status == "open" and closed) or (self.status == "closed" and not closed):
+            return False
+        if not visible(alert, include_red=self.include_red):
+            return False
+        if LEVELS.index(peak) < self.lowest():
+            return False
+        if self.item and not (
+            alert.hs.startswith(self.item) or (self.related and self.item.startswith(alert.hs))
+        ):
+            return False
+        if self.items and alert.hs not in self.items:
+            return False
+        if self.supplier and alert.supplier != self.supplier:
+            return False
+        if self.importer and alert.importer != self.importer:
+            return False
+        if self.since and alert.sent.date() < self.since:
+            return False
+        return not (self.until and alert.sent.date() > self.until)
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    alert: Alert
+    """The newest version."""
+    peak: str
+    """The highest level the alert reached."""
+
+
+def board(alerts: Iterable[Alert], f: BoardFilter) -> list[BoardEntry]:
+    """The newest version of each alert matching ``f``, newest first.
+
+    Peaks are computed over the versions ``f`` may see, so a hidden RED version never shows
+    through another alert's peak. Takes alerts already loaded, so a page that also charts
+    them reads the table once.
+    """
+    every = [a for a in alerts if visible(a, include_red=f.include_red)]
+    peaks = peak_levels(every)
+    return [
+        BoardEntry(a, peaks[a.alert_id])
+        for a in latest_versions(every)
+        if f.matches(a, peaks[a.alert_id])
+    ]
+
+
+def entry_json(entry: BoardEntry) -> dict[str, Any]:
+    """One board row as JSON: what ``ews alerts --format json`` and the API return."""
+    a = entry.alert
+    return {
+        "id": a.alert_id,
+        "item": a.hs,
+        "item_name": a.item_name,
+        "country": a.supplier,
+        "importer": a.importer,
+        "level": a.level,
+        "peak_level": entry.peak,
+        "updated": a.sent.isoformat(),
+        "version": a.version,
+        "msg_type": a.msg_type,
+        "headline": a.headline,
+        "tlp": a.tlp,
+    }
+
+
+def board_json(entries: Iterable[BoardEntry]) -> list[dict[str, Any]]:
+    return [entry_json(e) for e in entries]
