@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP     := $(VENV)/.installed-dev
 
-.PHONY: demo test check lint typecheck install clean
+.PHONY: demo test check lint importlint typecheck install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -35,10 +35,14 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check ews tests bench scripts
 	$(BIN)/ruff format --check ews tests bench scripts
 
+# The layers and the interface-only packages of docs/architecture.md (contracts in pyproject.toml).
+importlint: $(DEV_STAMP)
+	$(BIN)/lint-imports --no-cache
+
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy ews
 
-check: lint typecheck test
+check: lint importlint typecheck test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ Observations carry their provenance so any figure can be traced to a file and ro
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -126,19 +126,8 @@ EventType = Literal[
     "restriction_eased",
     "cooperation",
 ]
-EVENT_TYPES: tuple[EventType, ...] = (
-    "export_restriction",
-    "import_restriction",
-    "sanction",
-    "production_disruption",
-    "natural_disaster",
-    "logistics_disruption",
-    "conflict",
-    "price_spike",
-    "shortage",
-    "restriction_eased",
-    "cooperation",
-)
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+"""Every event type, in the order of :data:`EventType`."""
 
 
 class Document(Record):

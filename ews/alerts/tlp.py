@@ -97,8 +97,3 @@ def share_decision(alert: Alert, partner: PartnerPolicy) -> tuple[bool, str]:
         False,
         f"{label(alert.tlp)}: partner is neither a named recipient nor covered by an agreement",
     )
-
-
-def may_share(alert: Alert, partner: PartnerPolicy) -> bool:
-    """True when ``partner`` may receive ``alert`` (see :func:`share_decision`)."""
-    return share_decision(alert, partner)[0]

@@ -203,3 +203,76 @@ class StatusOut(_Out):
         description="The tables the last copy brought over (those whose content changed).",
         examples=[["documents", "events"]],
     )
+
+
+# -- what lies behind the alerts: indicators, backtest results, the partner feed ----------
+class DependenceOut(_Out):
+    """One importer's dependence on its suppliers for a product in a year."""
+
+    importer: str = Field(examples=["KR"])
+    product_key: str = Field(description="HS code, or group:<family>.", examples=["310210"])
+    year: int = Field(examples=[2021])
+    import_value: float = Field(description="USD.", examples=[1.2e8])
+    n_suppliers: int = Field(examples=[12])
+    top_supplier: str = Field(examples=["CN"])
+    top_share: float = Field(ge=0, le=1, examples=[0.97])
+    hhi: float = Field(ge=0, le=1, examples=[0.94])
+    dependent: bool = Field(description="All dependence criteria met for enough years.")
+    korea_rule: bool = Field(description="Top supplier's share at or over Korea's 50 % line.")
+    basis: str = Field(examples=["reported"])
+
+
+class DependencePage(_Out):
+    run_id: str | None = Field(description="Indicator run the rows come from.")
+    total: int
+    limit: int
+    offset: int
+    items: list[DependenceOut]
+
+
+class AnomalyOut(_Out):
+    """A flagged departure of a trade or price series from its own history."""
+
+    series_key: str = Field(examples=["trade:CN>KR:export:250410"])
+    period: dt.date
+    method: str
+    kind: str = Field(examples=["trade_drop"])
+    value: float
+    baseline: float | None
+    score: float = Field(description="Robust z or the method's score.")
+    threshold: float
+    run_id: str
+
+
+class AnomalyPage(_Out):
+    total: int
+    limit: int
+    offset: int
+    items: list[AnomalyOut]
+
+
+class BacktestOut(_Out):
+    """The last ``ews backtest`` run: each known disruption and how early EWS warned."""
+
+    run_at: str
+    since: str | None
+    until: str | None
+    false_alarms: int
+    episodes: list[dict[str, Any]] = Field(
+        description="Per episode: reference date, first day at each level, lead days, peak."
+    )
+
+
+class FeedEntry(_Out):
+    alert_id: str
+    version: int
+    sent: dt.datetime
+    tlp: str
+    cap: str = Field(description="The version as CAP 1.2 XML.")
+
+
+class FeedOut(_Out):
+    total: int
+    limit: int
+    offset: int
+    items: list[FeedEntry]

@@ -25,9 +25,9 @@ from ews.federation.exchange import (
     INBOX_PATH,
     check_request,
     feed_page,
-    receive,
     sync_once,
 )
+from ews.federation.inbox import accept, audit_refusal
 from ews.federation.node import Node
 
 log = logging.getLogger("ews.federation")
@@ -153,16 +153,11 @@ def create_app(
             body = await _read_body(request, node.config.max_message_bytes)
         except Rejected as rej:
             with node.store() as store:
-                store.audit(
-                    "federation",
-                    "federation.reject",
-                    "inbox",
-                    {"reason": rej.reason, "message": rej.message, "via": "push"},
-                )
+                audit_refusal(store, rej, "push", "inbox")
             return _refusal(rej)
         try:
             with node.store() as store:
-                got = receive(store, node, body, now=clock(), via="push")
+                got = accept(store, node, body, via="push", now=clock(), nonces="consume")
         except Rejected as rej:
             return _refusal(rej)
         return InboxAnswer(outcome=got.outcome, key=got.key)

@@ -32,8 +32,3 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = _strip_latin_marks(text)
     return " ".join(text.split())
-
-
-def has_latin_marks(text: str) -> bool:
-    """True when ``text`` carries diacritics that :func:`fold` would drop."""
-    return fold(text) != " ".join(unicodedata.normalize("NFKC", text).casefold().split())

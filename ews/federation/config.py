@@ -26,6 +26,9 @@ class FederationConfig:
     """The store location (``EWS_STORE``)."""
     key_path: Path
     """The node's Ed25519 key (``EWS_NODE_KEY``; default in the user config dir)."""
+    store_wait: float | None = None
+    """Seconds to wait for a DuckDB store file another process holds (``EWS_STORE_WAIT``;
+    None reads that setting when the store is opened)."""
     key_passphrase: bytes | None = None
     """Encrypts the key at rest when set (``EWS_NODE_KEY_PASSPHRASE``)."""
     message_ttl: dt.timedelta = dt.timedelta(minutes=10)
@@ -51,6 +54,7 @@ class FederationConfig:
         return cls(
             node_id=settings.node_id,
             store=settings.store,
+            store_wait=settings.store_wait,
             key_path=settings.node_key.expanduser() if settings.node_key else default_key_path(),
             key_passphrase=passphrase.get_secret_value().encode("utf-8") if passphrase else None,
             message_ttl=dt.timedelta(seconds=settings.federation_ttl),

@@ -1,9 +1,10 @@
-"""Moving alerts between nodes: receive (inbox), serve (feed), deliver (outbox) and sync.
+"""Moving alerts between nodes: serve (feed), deliver (outbox), pull and sync.
 
-Every exchange is written to the audit log: messages received (stored or duplicate), refused
-(with the reason), pushed, failed pushes, feed pages served and pulled. Storage is idempotent
-by alert version, so a message that arrives twice (by push and by pull, or on a retry after a
-lost answer) is stored once.
+Every exchange is written to the audit log: pushes, failed pushes, feed pages served and
+pulled, refused feed requests; what a pull brings goes through the inbox
+(:func:`ews.federation.inbox.accept`), which audits each message stored, duplicate or refused.
+Storage is idempotent by alert version, so a message that arrives twice (by push and by pull,
+or on a retry after a lost answer) is stored once.
 """
 
 from __future__ import annotations
@@ -16,17 +17,9 @@ from urllib.parse import urlencode
 import httpx
 
 from ews.alerts.records import Alert
-from ews.alerts.repository import SaveOutcome, save_alert
-from ews.alerts.signing import (
-    Rejected,
-    open_message,
-    request_bytes,
-    seal,
-    sign_request,
-    unb64u,
-)
+from ews.alerts.signing import Rejected, request_bytes, seal, sign_request, unb64u
 from ews.alerts.tlp import share_decision
-from ews.errors import InputError
+from ews.federation.inbox import accept, audit_refusal, use_nonce, utc
 from ews.federation.node import Node
 from ews.federation.partners import list_partners, partner_keys
 from ews.store import Store
@@ -36,85 +29,6 @@ INBOX_PATH = "/federation/v1/inbox"
 FEED_PAGE = 100
 MAX_PAGES = 50
 RETRY_BASE = dt.timedelta(seconds=1)
-
-
-def utc(now: dt.datetime) -> dt.datetime:
-    """Naive UTC, as the store keeps timestamps."""
-    return now.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _audit_reject(store: Store, rej: Rejected, via: str, subject: str = "") -> None:
-    store.audit(
-        "federation",
-        "federation.reject",
-        subject or (rej.sender or "unknown"),
-        {"reason": rej.reason, "message": rej.message, "claimed_sender": rej.sender, "via": via},
-    )
-
-
-def _use_nonce(
-    store: Store, sender: str, nonce: str, expires: dt.datetime, now: dt.datetime
-) -> None:
-    """Remember a nonce; :class:`Rejected` (replayed) when the sender used it before."""
-    seen = store.scalar(
-        "SELECT count(*) FROM federation_nonces WHERE sender = ? AND nonce = ?", [sender, nonce]
-    )
-    if seen:
-        raise Rejected("replayed", f"nonce {nonce} was already used", sender=sender)
-    store.execute(
-        "INSERT INTO federation_nonces VALUES (?, ?, ?, ?)", [sender, nonce, utc(expires), utc(now)]
-    )
-
-
-# -- inbox --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Received:
-    """What the inbox did with one accepted message."""
-
-    outcome: SaveOutcome
-    key: str
-    sender: str
-
-
-def receive(
-    store: Store, node: Node, raw: bytes | dict[str, Any], *, now: dt.datetime, via: str
-) -> Received:
-    """Verify a signed message addressed to this node and store its alert once.
-
-    Raises :class:`Rejected` (after writing the refusal and its reason to the audit log) for
-    unsigned, malformed, unknown-sender, forged or altered, misaddressed, expired, replayed or
-    conflicting messages; nothing is stored then.
-    """
-    cfg = node.config
-    try:
-        opened = open_message(
-            raw,
-            me=node.node_id,
-            key_of=partner_keys(store).get,
-            now=now,
-            skew=cfg.clock_skew,
-            max_bytes=cfg.max_message_bytes,
-        )
-        env, alert = opened.envelope, opened.alert
-        try:
-            with store.transaction():
-                _use_nonce(store, env.sender, env.nonce, env.expires, now)
-                outcome = save_alert(store, alert)
-                store.audit(
-                    env.sender,
-                    "federation.receive",
-                    alert.key,
-                    {"outcome": outcome, "via": via, "nonce": env.nonce, "tlp": alert.tlp},
-                )
-        except Rejected:
-            raise
-        except InputError as exc:  # a different record under a stored version
-            raise Rejected("conflict", exc.message, sender=env.sender) from None
-    except Rejected as rej:
-        _audit_reject(store, rej, via)
-        raise
-    store.execute("DELETE FROM federation_nonces WHERE expires_at < ?", [utc(now - cfg.clock_skew)])
-    return Received(outcome=outcome, key=alert.key, sender=env.sender)
 
 
 def check_request(
@@ -168,9 +82,9 @@ def check_request(
         if abs(ts - now) > cfg.clock_skew:
             raise Rejected("expired", f"request time {stamp} is outside the window", sender=sender)
         with store.transaction():
-            _use_nonce(store, sender, headers["x-ews-nonce"][:64], ts + cfg.clock_skew, now)
+            use_nonce(store, sender, headers["x-ews-nonce"][:64], ts + cfg.clock_skew, now)
     except Rejected as rej:
-        _audit_reject(store, rej, "feed")
+        audit_refusal(store, rej, "feed")
         raise
     return sender
 
@@ -412,7 +326,9 @@ def pull_partner(node: Node, partner: str, url: str, report: SyncReport, now: dt
                 for item in items:
                     report.pulled += 1
                     try:
-                        got = receive(store, node, item, now=now, via=f"pull:{partner}")
+                        got = accept(
+                            store, node, item, via=f"pull:{partner}", now=now, nonces="consume"
+                        )
                     except Rejected:
                         report.refused += 1
                         continue

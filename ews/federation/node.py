@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ews.alerts.signing import load_private_key, public_key_text
 from ews.federation.config import FederationConfig
+from ews.settings import get_settings
 from ews.store import Store
 from ews.store.db import open_waiting
 
@@ -25,11 +26,15 @@ _PROCESS_LOCK = threading.RLock()
 
 
 @contextmanager
-def open_store(location: str, *, timeout: float = 15.0) -> Iterator[Store]:
+def open_store(location: str, *, timeout: float | None = None) -> Iterator[Store]:
     """The store, opened (and migrated) for one unit of work and closed after it.
 
-    Waits up to ``timeout`` seconds while another process holds the file's lock.
+    Opened as every command opens it (:func:`~ews.store.db.open_waiting`, as
+    :meth:`ews.context.Context.open` does): waits up to ``timeout`` seconds (default
+    ``EWS_STORE_WAIT``) while another process holds the file's lock.
     """
+    if timeout is None:
+        timeout = get_settings().store_wait
     with _PROCESS_LOCK:
         store = open_waiting(location, timeout=timeout)
         try:
@@ -59,6 +64,6 @@ class Node:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        """See :func:`open_store`."""
-        with open_store(self.config.store) as store:
+        """See :func:`open_store`; waits ``config.store_wait`` (``EWS_STORE_WAIT``)."""
+        with open_store(self.config.store, timeout=self.config.store_wait) as store:
             yield store

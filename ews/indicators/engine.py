@@ -111,8 +111,3 @@ def register_arrow(backend: Any, name: str, table: pa.Table) -> ir.Table:
 def nullable(table: ir.Table) -> ir.Table:
     """The same columns with nullable types, so tables from different origins can be unioned."""
     return table.cast({name: dtype.copy(nullable=True) for name, dtype in table.schema().items()})
-
-
-def to_arrow(expr: ibis.Table) -> pa.Table:
-    """Execute an expression on the backend its tables belong to."""
-    return expr.to_pyarrow()

@@ -1,1 +1,2 @@
-"""What people read: the board, and later briefs and reports."""
+"""What people read: the item board, the weekly brief, and the data frames and charts they
+share with the dashboard."""

@@ -1,7 +1,7 @@
 """The item board: each critical item's latest price move and trade figures from the store.
 
-Figures come only from stored observations; stages that have not been built yet are named
-as unavailable rather than filled with invented numbers.
+Figures come only from stored observations: an item without them shows none rather than
+invented numbers.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from ews.catalog import Catalog
 from ews.store import Store
 
 WATCHERS = ("KR", "US", "JP")
-
-# Stages of the pipeline that the board will show once they exist, with the issue building them.
-# Stages the board cannot show yet, with the stage that will provide them (none left).
-PENDING_STAGES: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,15 @@ from importlib import resources
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from ews.alerts.board import visible
 from ews.alerts.records import LEVELS, TLPS, Alert, Evidence, Tlp
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.errors import InputError
 from ews.records import Item
+from ews.report import charts, views
 from ews.store import Store
 from ews.text.gloss import Glossary
-from ews.web import charts, data
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
 MAX_DETAILED = 8  # alerts shown with charts and evidence; the rest are listed
@@ -68,7 +69,7 @@ class WeeklyBrief:
     node_id: str
     generated: dt.datetime
     lines: list[AlertLine]
-    events: list[data.EventRow]
+    events: list[views.EventRow]
     tlp: Tlp
     left_out_red: int
     counts: dict[str, int]
@@ -113,7 +114,7 @@ def build_weekly(
         # In the brief: alerts that moved this week, and those standing open through it.
         if not in_week and not open_before:
             continue
-        if last.tlp == "RED" and not include_red:
+        if not visible(last, include_red=include_red):
             red += 1
             continue
         start_level = before[-1].level if open_before else "normal"
@@ -141,7 +142,7 @@ def build_weekly(
     if with_charts:
         for line in lines[:MAX_DETAILED]:
             line.charts = _charts(store, catalog, line, monday, sunday)
-    events = data.events(store, catalog, glossary, since=monday, until=sunday, limit=100)
+    events = views.events(store, catalog, glossary, since=monday, until=sunday, limit=100)
     counts: dict[str, int] = {lvl: sum(1 for x in lines if x.alert.level == lvl) for lvl in LEVELS}
     tlps = [x.alert.tlp for x in lines] or ["CLEAR"]
     return WeeklyBrief(
@@ -167,22 +168,22 @@ def _charts(
 ) -> dict[str, str]:
     """The alert's level history, and its item's prices and exports over the last 3 years."""
     out: dict[str, str] = {}
-    spec = charts.level_chart(data.level_history(line.versions))
+    spec = charts.level_chart(views.level_history(line.versions))
     if spec is not None:
         out["Level"] = charts.to_svg(spec)
     item = line.item
     if item is None:
         return out
     since = monday.replace(year=monday.year - 3)
-    prices = data.prices(store, item)
+    prices = views.prices(store, item)
     prices = prices[(prices["period"] >= since) & (prices["period"] <= sunday)]
-    anomalies = data.price_anomalies(store, prices)
+    anomalies = views.price_anomalies(store, prices)
     spec = charts.price_chart(prices, anomalies)
     if spec is not None:
         out["Prices"] = charts.to_svg(spec)
-    trade = data.trade_rows(store, item)
+    trade = views.trade_rows(store, item)
     trade = trade[(trade["period"] >= since) & (trade["period"] <= sunday)]
-    spec = charts.destinations_chart(data.destinations(trade, catalog))
+    spec = charts.destinations_chart(views.destinations(trade, catalog))
     if spec is not None:
         out["Exports by destination"] = charts.to_svg(spec)
     return out

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -105,14 +104,3 @@ def get_spec(source_id: str) -> SourceSpec:
 
 def specs_of_kind(kind: str) -> list[SourceSpec]:
     return [s for s in load_specs().values() if s.kind == kind]
-
-
-def spec_path(spec: SourceSpec) -> Path:
-    """The YAML file describing ``spec`` (file names need not equal ids)."""
-    for entry in resources.files("ews.sources.specs").iterdir():
-        if (
-            entry.name.endswith(".yaml")
-            and yaml.safe_load(entry.read_text(encoding="utf-8")).get("id") == spec.id
-        ):
-            return Path(str(entry))
-    raise EwsError(f"no spec file for source {spec.id!r}")

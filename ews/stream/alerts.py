@@ -3,13 +3,15 @@
 The publisher seals each of this node's alert versions for each active partner the sharing
 rule lets see it (TLP, agreements: :func:`~ews.alerts.tlp.share_decision`), exactly as a push
 delivery would, and publishes it on ``<prefix>.alerts.<partner>`` keyed by ``alert_id#version``.
-A partner's consumer reads its own subject and checks every message as the federation inbox
-does (:func:`~ews.alerts.signing.open_message`: signature against the sender's registered key,
-addressing, validity window, origin) before storing the version with
-:func:`~ews.alerts.repository.save_alert`, which is idempotent by ``alert_id#version``.
+A partner's consumer reads its own subject and hands every message to the federation inbox
+(:func:`ews.federation.inbox.accept`: signature against the sender's registered key,
+addressing, validity window, origin), which stores the version with
+:func:`~ews.alerts.repository.save_alert`, idempotent by ``alert_id#version``, and audits it
+as ``stream.receive``.
 
-Two differences from the HTTP inbox, both because a stream is read late and more than once:
-messages stay valid for ``EWS_STREAM_MESSAGE_TTL`` (a week by default) instead of minutes, and
+Two differences from a push or a pull, both because a stream is read late and more than once
+(the consumer passes them to the inbox as ``max_lifetime`` and ``nonces="ignore"``): messages
+stay valid for ``EWS_STREAM_MESSAGE_TTL`` (a week by default) instead of minutes, and
 their nonces are not consumed, since a redelivered message must store nothing rather than be
 refused as a replay. A replayed message can only repeat a version its sender signed, which
 storage by version turns into a no-op. A refused message (unsigned, forged, altered, from a
@@ -24,14 +26,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ews.alerts.repository import SaveOutcome, load_alerts, save_alert
-from ews.alerts.signing import Rejected, open_message, seal
+from ews.alerts.repository import load_alerts
+from ews.alerts.signing import Rejected, seal
 from ews.alerts.tlp import share_decision
-from ews.errors import EwsError, InputError
-from ews.federation.exchange import _audit_reject
+from ews.errors import EwsError
+from ews.federation.inbox import accept
 from ews.federation.node import Node
-from ews.federation.partners import list_partners, partner_keys
-from ews.store import Store
+from ews.federation.partners import list_partners
 from ews.stream.news import SCHEMA, SCHEMA_HEADER, TYPE_HEADER, dead_letter
 from ews.stream.transport import Message, Transport
 
@@ -113,47 +114,6 @@ def publish_alerts(
     return report
 
 
-def receive_alert(
-    store: Store,
-    node: Node,
-    raw: bytes,
-    *,
-    now: dt.datetime,
-    max_lifetime: dt.timedelta,
-    via: str,
-) -> tuple[SaveOutcome, str, str]:
-    """Verify one signed message addressed to this node and store its alert version once:
-    (outcome, alert key, sender). :class:`Rejected` (audited) when it does not verify."""
-    cfg = node.config
-    try:
-        opened = open_message(
-            raw,
-            me=node.node_id,
-            key_of=partner_keys(store).get,
-            now=now,
-            skew=cfg.clock_skew,
-            max_lifetime=max_lifetime,
-            max_bytes=cfg.max_message_bytes,
-        )
-        env, alert = opened.envelope, opened.alert
-        try:
-            with store.transaction():
-                outcome = save_alert(store, alert)
-                store.audit(
-                    env.sender,
-                    "stream.receive",
-                    alert.key,
-                    {"outcome": outcome, "via": via, "nonce": env.nonce, "tlp": alert.tlp},
-                )
-        except InputError as exc:  # a different record under a stored version
-            raise Rejected("conflict", exc.message, sender=env.sender) from None
-    except Rejected as rej:
-        with store.transaction():
-            _audit_reject(store, rej, via)
-        raise
-    return outcome, alert.key, env.sender
-
-
 @dataclass
 class ConsumeAlertsReport:
     """What a consumer run stored and refused."""
@@ -201,19 +161,21 @@ def consume_alerts(
         with node.store() as store:
             for message in messages:
                 try:
-                    outcome, _key, _sender = receive_alert(
+                    got = accept(
                         store,
                         node,
                         message.payload,
-                        now=clock(),
-                        max_lifetime=max_lifetime,
                         via=via,
+                        now=clock(),
+                        nonces="ignore",
+                        max_lifetime=max_lifetime,
+                        action="stream.receive",
                     )
                 except Rejected as rej:
                     refused.append((message, rej))
                     report.refused[rej.reason] = report.refused.get(rej.reason, 0) + 1
                     continue
-                if outcome == "stored":
+                if got.outcome == "stored":
                     report.stored += 1
                 else:
                     report.duplicates += 1

@@ -42,8 +42,6 @@ COUNTRY = 3
 IGNORE = 4
 OPINION = 5
 
-CUE_CONCEPTS = ("negation", "hypothetical", "cooperation", "ease", "halt")
-
 
 class LexiconError(EwsError):
     """The event lexicon file is malformed (a packaging bug)."""

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from ews.access.keys import revoke_key
 from ews.alerts.records import LEVELS
-from ews.api.app import BodyLimit
+from ews.api.middleware import BodyLimit
 from ews.store import Store
 from tests.api.conftest import RED_ID, Api
 

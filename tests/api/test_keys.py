@@ -66,14 +66,8 @@ def test_token_bucket_refills() -> None:
 
 
 def test_cli_create_list_revoke(tmp_path: Path) -> None:
-    import typer
+    from ews.cli import app
 
-    from ews.api.commands import register_keys
-
-    app = typer.Typer()
-    keys = typer.Typer()
-    app.add_typer(keys, name="keys")
-    register_keys(keys)
     runner = CliRunner()
     path = str(tmp_path / "s.duckdb")
     made = runner.invoke(
@@ -104,24 +98,9 @@ def test_cli_create_list_revoke(tmp_path: Path) -> None:
 
 
 def test_keys_group_is_shared() -> None:
-    """The API commands join the federation's ``keys`` group instead of adding a second one."""
-    from ews.api.commands import keys_group
+    """The API-key commands and the node's signing-key commands share one ``keys`` group."""
     from ews.cli import app
 
-    group = keys_group(app)
-    assert sum(1 for g in app.registered_groups if g.name == "keys") == 1
-    assert any(c.name == "init" for c in group.registered_commands)
-
-
-def test_register_joins_the_federation_keys_group() -> None:
-    import typer
-
-    from ews.api.commands import register
-    from ews.federation.commands import register as register_federation
-
-    app = typer.Typer()
-    register_federation(app)
-    register(app)
     groups = [g for g in app.registered_groups if g.name == "keys"]
     assert len(groups) == 1 and groups[0].typer_instance is not None
     names = {c.name for c in groups[0].typer_instance.registered_commands}

@@ -106,5 +106,10 @@ def test_unknown_country_is_none(catalog: Catalog) -> None:
 
 
 def test_item_for_code_falls_back_to_heading(catalog: Catalog) -> None:
-    assert catalog.item_for_code("3102.10") is not None
+    exact = catalog.item_for_code("3102.10")
+    assert exact is not None and exact.hs == "310210"
+    # 750110 is not in the catalogue; its heading 7501 is.
+    assert "750110" not in catalog.items
+    heading = catalog.item_for_code("7501.10")
+    assert heading is not None and heading.hs == "7501"
     assert catalog.item_for_code("999999") is None

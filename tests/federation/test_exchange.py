@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from ews.alerts.repository import load_alerts, save_alert
 from ews.alerts.signing import Rejected, generate_key, seal, sign, sign_request
 from ews.api.node import create_app
-from ews.federation.exchange import FEED_PATH, INBOX_PATH, enqueue, receive
+from ews.federation.exchange import FEED_PATH, INBOX_PATH, enqueue
+from ews.federation.inbox import accept
 from ews.federation.partners import add_agreement, remove_partner
 from tests.federation.helpers import NodeUnderTest, alert, link, make_node
 
@@ -42,10 +43,15 @@ def test_receive_stores_once_and_refuses_replays(trio: tuple[NodeUnderTest, ...]
     first = seal(a, kr.node.key, sender="KR", recipient="US", now=NOW)
     second = seal(a, kr.node.key, sender="KR", recipient="US", now=NOW)  # a retry: new nonce
     with us.node.store() as store:
-        assert receive(store, us.node, first, now=NOW, via="test").outcome == "stored"
-        assert receive(store, us.node, second, now=NOW, via="test").outcome == "duplicate"
+        assert (
+            accept(store, us.node, first, now=NOW, via="test", nonces="consume").outcome == "stored"
+        )
+        assert (
+            accept(store, us.node, second, now=NOW, via="test", nonces="consume").outcome
+            == "duplicate"
+        )
         with pytest.raises(Rejected) as info:
-            receive(store, us.node, first, now=NOW, via="test")
+            accept(store, us.node, first, now=NOW, via="test", nonces="consume")
         assert info.value.reason == "replayed"
         assert load_alerts(store) == [a]
         assert store.verify_audit()[0]
@@ -60,16 +66,17 @@ def test_a_conflicting_version_is_refused_and_nothing_half_stored(
     a = alert("KR", 1, "GREEN")
     changed = a.model_copy(update={"summary": "rewritten"})
     with us.node.store() as store:
-        receive(
+        accept(
             store,
             us.node,
             seal(a, kr.node.key, sender="KR", recipient="US", now=NOW),
             now=NOW,
             via="test",
+            nonces="consume",
         )
         msg = seal(changed, kr.node.key, sender="KR", recipient="US", now=NOW)
         with pytest.raises(Rejected, match="conflict"):
-            receive(store, us.node, msg, now=NOW, via="test")
+            accept(store, us.node, msg, now=NOW, via="test", nonces="consume")
         assert load_alerts(store) == [a]
         # the refused message's nonce was rolled back with it: nothing of it remains
         nonce = msg["envelope"]["nonce"]

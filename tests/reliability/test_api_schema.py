@@ -53,6 +53,17 @@ def test_api_conforms_to_its_schema(api_schema: Any, api: Api) -> None:
         check()
 
 
+REFUSED = ("missing API key", "unknown or revoked API key")
+
+
+def _values(case: Any, where: str) -> list[str]:
+    """The generated values of one part of a request (``path_parameters`` or ``query``)."""
+    out: list[str] = []
+    for value in (getattr(case, where) or {}).values():
+        out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return out
+
+
 def test_api_without_a_key_is_401_everywhere(api_schema: Any) -> None:
     for operation in _operations(api_schema):
 
@@ -62,6 +73,21 @@ def test_api_without_a_key_is_401_everywhere(api_schema: Any) -> None:
         )
         def check(case: Any) -> None:
             response = case.call()
-            assert response.status_code in (401, 404), (case.path, response.status_code)
+            where = (case.path, response.status_code, response.text)
+            values = _values(case, "path_parameters") + _values(case, "query")
+            if any("\x00" in v for v in values):
+                # Refused before routing, whoever asks (RefuseNul): no route is reached.
+                assert response.status_code == 422, where
+                assert response.json() == {"detail": "NUL characters are not accepted"}, where
+            elif any("/" in v for v in _values(case, "path_parameters")):
+                # A path parameter holding a slash leaves the route's path: the router's own
+                # 404, which says nothing about what the store holds.
+                assert response.status_code == 404, where
+                assert response.json() == {"detail": "Not Found"}, where
+            else:
+                # No key, or a generated header that is no key of this node.
+                assert response.status_code == 401, where
+                assert response.json()["detail"] in REFUSED, where
+                assert response.headers["www-authenticate"] == ["Bearer"], where
 
         check()

@@ -56,10 +56,9 @@ def run(signals: list[Signal], catalog: Catalog, end: dt.date, watch: tuple[str,
 def test_episode_lifecycle(catalog: Catalog) -> None:
     signals = [
         sig("a", "export_restriction", D0),
-        sig("b", "export_restriction", D0, ref_strength := 0.9),
+        sig("b", "export_restriction", D0, strength=0.9),
         sig("c", "restriction_eased", D0 + dt.timedelta(days=30)),
     ]
-    del ref_strength
     result = run(signals, catalog, D0 + dt.timedelta(days=120))
     alerts = [a for a in result.alerts if a.importer is None]
     assert alerts[0].msg_type == "Alert" and alerts[-1].msg_type == "Cancel"
@@ -79,13 +78,19 @@ def test_same_history_gives_same_ids_and_versions(catalog: Catalog) -> None:
     signals = [sig("a", "export_restriction", D0), sig("b", "shortage", D0 + dt.timedelta(days=3))]
     one = run(signals, catalog, D0 + dt.timedelta(days=90))
     two = run(list(reversed(signals)), catalog, D0 + dt.timedelta(days=90))
+    assert one.alerts, "the history raised no alert: nothing was compared"
     assert [a.key for a in one.alerts] == [a.key for a in two.alerts]
+    assert [a.sent for a in one.alerts] == [a.sent for a in two.alerts]
 
 
 def test_clock_hides_the_future(catalog: Catalog) -> None:
-    signals = [sig("a", "export_restriction", D0 + dt.timedelta(days=5))]
+    known = D0 + dt.timedelta(days=5)
+    signals = [sig("a", "export_restriction", known)]
     result = run(signals, catalog, D0)
     assert result.alerts == []
+    # The same signal does raise an alert once the clock reaches the day it became known.
+    later = run(signals, catalog, known + dt.timedelta(days=1))
+    assert later.alerts and min(a.sent.date() for a in later.alerts) == known
 
 
 def test_watchlist_weighs_by_dependence(catalog: Catalog) -> None:

@@ -190,7 +190,7 @@ def test_vega_is_served_locally_and_cached(api: Api) -> None:
 
 
 def test_board_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ews.web import app as web
+    from ews.web import pages as web
 
     monkeypatch.setattr(web, "BOARD_PAGE", 5)
     c = _signed_in(api)

@@ -1,30 +1,28 @@
-"""What the dashboard and the weekly report show, read from the store as data frames.
+"""What the dashboard and the weekly brief show: data frames from the stages' read sides.
 
 Every figure comes from stored observations, indicator runs, events and alerts; where the
 store holds nothing for a chart the frame is empty and the page says so, rather than drawing
-invented numbers. Trade rows are matched to an item the way the indicators match them: by
-its HS code (either code a prefix of the other) or by its family when a source reports one.
+invented numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from ews.alerts.board import versions_of
 from ews.alerts.records import LEVELS, Alert
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
+from ews.indicators import queries as indicators
 from ews.records import WORLD, Item
+from ews.risk.config import load_priors
 from ews.store import Store
 from ews.text.gloss import Glossary
-from ews.text.queries import events_where
+from ews.text.queries import EventFilter, list_events
 
 TOP_PARTNERS = 7
 OTHERS = "Others"
@@ -34,34 +32,9 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _item_condition(item: Item, alias: str = "") -> tuple[str, list[Any]]:
-    """SQL condition (and parameters) for rows of ``item``: its code, a prefix, or its family."""
-    p = f"{alias}." if alias else ""
-    return (
-        f"(({p}hs IS NOT NULL AND (starts_with({p}hs, ?) OR starts_with(?, {p}hs))) "
-        f"OR {p}item_group = ?)",
-        [item.hs, item.hs, item.group],
-    )
-
-
-def latest_run(store: Store, kind: str) -> str | None:
-    """Id of the newest indicator run of ``kind`` (dependence, trade or prices)."""
-    value = store.scalar(
-        "SELECT run_id FROM indicator_runs WHERE kind = ? ORDER BY created_at DESC LIMIT 1",
-        [kind],
-    )
-    return str(value) if value is not None else None
-
-
 # -- prices ------------------------------------------------------------------------------------
 def prices(store: Store, item: Item) -> pd.DataFrame:
-    """Monthly price series linked to the item: series, name, unit, period, value."""
-    rows = store.query(
-        "SELECT source_id, series_id, series_name, unit, period, value FROM price_observations "
-        "WHERE freq = 'M' AND hs IS NOT NULL AND (starts_with(hs, ?) OR starts_with(?, hs)) "
-        "ORDER BY series_id, period",
-        [item.hs, item.hs],
-    )
+    """Monthly price series linked to the item: series, series_key, period, value."""
     out = [
         {
             "series": f"{r['series_name']} ({r['unit']})",
@@ -69,36 +42,29 @@ def prices(store: Store, item: Item) -> pd.DataFrame:
             "period": r["period"],
             "value": r["value"],
         }
-        for r in rows
+        for r in indicators.item_prices(store, item)
     ]
     return _frame(out, ["series", "series_key", "period", "value"])
 
 
 def price_anomalies(store: Store, price_frame: pd.DataFrame) -> pd.DataFrame:
     """Anomalies of the newest price run on the series in ``price_frame``."""
-    run = latest_run(store, "prices")
+    run = indicators.latest_run(store, "prices")
     columns = ["series", "period", "value", "score", "kind", "method"]
     if run is None or price_frame.empty:
         return _frame([], columns)
     names = dict(zip(price_frame["series_key"], price_frame["series"], strict=False))
-    rows = store.query(
-        "SELECT series_key, period, value, score, kind, method FROM anomalies "
-        "WHERE run_id = ? AND list_contains(?, series_key) ORDER BY period",
-        [run, sorted(names)],
-    )
+    rows = indicators.run_anomalies(store, run, series_keys=sorted(names))
     return _frame([{**r, "series": names[r["series_key"]]} for r in rows], columns)
 
 
 # -- trade -------------------------------------------------------------------------------------
 def trade_rows(store: Store, item: Item) -> pd.DataFrame:
     """Trade observations of the item: reporter, partner, flow, freq, period, value_usd."""
-    cond, params = _item_condition(item)
-    rows = store.query(
-        "SELECT reporter, partner, flow, freq, period, sum(value_usd) AS value_usd "
-        f"FROM trade_observations WHERE {cond} GROUP BY ALL ORDER BY period",
-        params,
+    return _frame(
+        indicators.item_trade(store, item),
+        ["reporter", "partner", "flow", "freq", "period", "value_usd"],
     )
-    return _frame(rows, ["reporter", "partner", "flow", "freq", "period", "value_usd"])
 
 
 def destinations(trade: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -188,17 +154,12 @@ def supplier_shares(
 
 def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
     """Anomalies of the newest trade run on the item's flows (``trade:CN>KR:export:250410``)."""
-    run = latest_run(store, "trade")
+    run = indicators.latest_run(store, "trade")
     columns = ["series", "period", "value", "score", "kind", "method"]
     if run is None:
         return _frame([], columns)
-    rows = store.query(
-        "SELECT series_key, period, value, score, kind, method FROM anomalies WHERE run_id = ? "
-        "AND starts_with(series_key, 'trade:') ORDER BY period",
-        [run],
-    )
     out = []
-    for r in rows:
+    for r in indicators.run_anomalies(store, run, prefix="trade:"):
         parts = str(r["series_key"]).split(":")
         if len(parts) < 4:
             continue
@@ -244,21 +205,15 @@ def events(
     limit: int = 200,
 ) -> list[EventRow]:
     """Events about the item and/or country, newest first, with matched terms glossed."""
-    cond, params = events_where(
+    f = EventFilter(
         item=item.hs if item is not None else None,
         related=True,
         country=country,
         since=since,
         until=until,
     )
-    rows = store.query(
-        "SELECT e.*, d.link FROM events e LEFT JOIN documents d ON d.doc_id = e.doc_id "
-        f"WHERE {cond} ORDER BY e.event_date DESC, e.event_id LIMIT ?",
-        [*params, limit],
-    )
     out = []
-    for r in rows:
-        matched = json.loads(r["matched"]) if r["matched"] else []
+    for r in list_events(store, f, limit=limit):
         out.append(
             EventRow(
                 event_id=r["event_id"],
@@ -271,7 +226,7 @@ def events(
                 link=r["link"],
                 source_id=r["source_id"],
                 confidence=float(r["confidence"]),
-                glosses=[(g.term, g.english) for g in glossary.gloss_all(matched)],
+                glosses=[(g.term, g.english) for g in glossary.gloss_all(r["matched"])],
             )
         )
     return out
@@ -324,10 +279,8 @@ def alerts_by_month(entries: list[Alert]) -> pd.DataFrame:
 
 
 # -- concentration -----------------------------------------------------------------------------
-def structural_priors() -> dict[str, Any]:
-    text = resources.files("ews.risk").joinpath("structural.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    return data if isinstance(data, dict) else {}
+def _family_name(catalog: Catalog, group: str) -> str:
+    return catalog.groups[group].names["en"] if group in catalog.groups else group
 
 
 def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
@@ -337,15 +290,9 @@ def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
     """
     columns = ["family", "view", "supplier", "share", "basis", "source"]
     out: list[dict[str, Any]] = []
-    run = latest_run(store, "dependence")
+    run = indicators.latest_run(store, "dependence")
     if run is not None:
-        rows = store.query(
-            "SELECT importer, product_key, year, top_supplier, top_share FROM dependence_results "
-            "WHERE run_id = ? QUALIFY row_number() OVER "
-            "(PARTITION BY importer, product_key ORDER BY year DESC) = 1",
-            [run],
-        )
-        for r in rows:
+        for r in indicators.newest_dependence(store, run):
             item = catalog.item_for_code(str(r["product_key"]).removeprefix("group:"))
             family = (
                 catalog.groups[item.group].names["en"] if item is not None else r["product_key"]
@@ -360,34 +307,30 @@ def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
                     "source": f"indicator run {run}",
                 }
             )
-    priors = structural_priors()
-    for group, suppliers in (priors.get("supplier_share") or {}).items():
-        for code, fig in suppliers.items():
+    priors = load_priors()
+    for group, suppliers in priors.supplier_share.items():
+        for code, prior in suppliers.items():
             out.append(
                 {
-                    "family": catalog.groups[group].names["en"]
-                    if group in catalog.groups
-                    else group,
+                    "family": _family_name(catalog, group),
                     "view": "world supply",
                     "supplier": catalog.country_name(code),
-                    "share": float(fig["share"]),
-                    "basis": fig["basis"],
-                    "source": fig["source"],
+                    "share": prior.share,
+                    "basis": prior.basis,
+                    "source": prior.source,
                 }
             )
-    for importer, groups in (priors.get("importer_dependence") or {}).items():
+    for importer, groups in priors.importer_dependence.items():
         for group, suppliers in groups.items():
-            for code, fig in suppliers.items():
+            for code, prior in suppliers.items():
                 out.append(
                     {
-                        "family": catalog.groups[group].names["en"]
-                        if group in catalog.groups
-                        else group,
+                        "family": _family_name(catalog, group),
                         "view": f"{catalog.country_name(importer)} imports",
                         "supplier": catalog.country_name(code),
-                        "share": float(fig["share"]),
-                        "basis": fig["basis"],
-                        "source": fig["source"],
+                        "share": prior.share,
+                        "basis": prior.basis,
+                        "source": prior.source,
                     }
                 )
     return _frame(out, columns)
@@ -397,16 +340,9 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
     """Items the country depends on: from the newest dependence run and the priors."""
     columns = ["hs", "item", "supplier", "share", "hhi", "year", "basis"]
     out: list[dict[str, Any]] = []
-    run = latest_run(store, "dependence")
+    run = indicators.latest_run(store, "dependence")
     if run is not None:
-        rows = store.query(
-            "SELECT product_key, year, top_supplier, top_share, hhi, dependent, korea_rule "
-            "FROM dependence_results WHERE run_id = ? AND importer = ? "
-            "AND (dependent OR korea_rule) QUALIFY row_number() OVER "
-            "(PARTITION BY product_key ORDER BY year DESC) = 1 ORDER BY top_share DESC",
-            [run, country],
-        )
-        for r in rows:
+        for r in indicators.dependent_products(store, run, country):
             item = catalog.item_for_code(str(r["product_key"]).removeprefix("group:"))
             out.append(
                 {
@@ -419,19 +355,19 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
                     "basis": "computed from trade data",
                 }
             )
-    priors = structural_priors().get("importer_dependence") or {}
-    for group, suppliers in (priors.get(country) or {}).items():
-        for code, fig in suppliers.items():
+    priors = load_priors().importer_dependence
+    for group, suppliers in priors.get(country, {}).items():
+        for code, prior in suppliers.items():
             for item in catalog.items_in_group(group):
                 out.append(
                     {
                         "hs": item.hs,
                         "item": item.names["en"],
                         "supplier": catalog.country_name(code),
-                        "share": float(fig["share"]),
+                        "share": prior.share,
                         "hhi": None,
                         "year": None,
-                        "basis": f"{fig['basis']} ({fig['source']})",
+                        "basis": f"{prior.basis} ({prior.source})",
                     }
                 )
     return _frame(out, columns)
@@ -439,22 +375,14 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
 
 def country_trade(store: Store, catalog: Catalog, country: str) -> pd.DataFrame:
     """Yearly value of critical items the country exports or (by any report) receives."""
-    rows = store.query(
-        "SELECT coalesce(hs, item_group) AS code, year(period) AS year, "
-        "CASE WHEN reporter = ? THEN flow ELSE 'received (partner data)' END AS direction, "
-        "sum(value_usd) AS value_usd FROM trade_observations "
-        "WHERE (reporter = ? AND partner <> ?) OR (partner = ? AND flow = 'export') "
-        "GROUP BY ALL ORDER BY year",
-        [country, country, WORLD, country],
-    )
     out = []
-    for r in rows:
+    for r in indicators.country_trade(store, country):
         code = str(r["code"])
         item = catalog.item_for_code(code)
         name = (
             catalog.groups[item.group].names["en"]
             if item is not None
-            else (catalog.groups[code].names["en"] if code in catalog.groups else code)
+            else _family_name(catalog, code)
         )
         out.append({**r, "family": name})
     frame = _frame(out, ["family", "year", "direction", "value_usd"])

@@ -1,0 +1,136 @@
+"""What every API router shares: the key check, the store and catalogue of the app, paging
+parameters, the documented refusals and parameter parsing.
+
+:func:`ews.api.app.create_app` puts the :class:`Gate`, the store reader and the catalogue on
+``app.state``; routes reach them through the dependencies here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from ews.access.keys import ApiKey, RateLimiter, authenticate
+from ews.alerts.records import LEVELS
+from ews.api import models as m
+from ews.catalog import Catalog
+from ews.store.reader import StoreReader
+
+PREFIX = "/api/v1"
+MAX_PAGE = 500
+
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token.")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key header.")
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
+# Bounded so that every store can bind it (PostgreSQL's OFFSET is a 64-bit integer).
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": m.Problem, "description": "No, unknown or revoked API key."},
+    403: {"model": m.Problem, "description": "The key lacks the scope."},
+    429: {"model": m.Problem, "description": "Rate limit exceeded."},
+    # Our own 422s (unknown country, bad level) carry one sentence, FastAPI's a list of field
+    # errors; the schema documents both, else clients (and schemathesis) see undocumented 422s.
+    422: {
+        "description": "Invalid parameters: a sentence, or FastAPI's list of field errors.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["detail"],
+                    "properties": {
+                        "detail": {
+                            "anyOf": [
+                                {"type": "string"},
+                                {"type": "array", "items": {"type": "object"}},
+                            ]
+                        }
+                    },
+                }
+            }
+        },
+    },
+}
+"""The refusals every route may answer, as documented in the OpenAPI."""
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": m.Problem}}
+"""Beside :data:`REFUSALS`, for a route that looks one thing up."""
+
+
+class Gate:
+    """Checks a request's API key: known, live, scoped and within its rate."""
+
+    def __init__(self, reader: StoreReader) -> None:
+        self.reader = reader
+        self.limiter = RateLimiter()
+
+    def check(self, token: str | None, scope: str) -> ApiKey:
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if not token:
+            raise HTTPException(401, "missing API key", headers=challenge)
+        with self.reader.read() as store:
+            key = authenticate(store, token)
+        if key is None:
+            raise HTTPException(401, "unknown or revoked API key", headers=challenge)
+        if not key.allows(scope):
+            raise HTTPException(403, f"this key lacks the {scope!r} scope")
+        if not self.limiter.allow(key.key_id, key.rate_per_minute):
+            wait = str(self.limiter.retry_after(key.rate_per_minute))
+            raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": wait})
+        return key
+
+
+def require(scope: str) -> Callable[..., ApiKey]:
+    """A dependency that admits keys carrying ``scope`` (see :class:`Gate`)."""
+
+    def check(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        header: Annotated[str | None, Depends(_header)],
+    ) -> ApiKey:
+        gate: Gate = request.app.state.gate
+        return gate.check(bearer.credentials if bearer is not None else header, scope)
+
+    return check
+
+
+Reader = Annotated[ApiKey, Depends(require("read"))]
+Partner = Annotated[ApiKey, Depends(require("partner"))]
+
+
+def app_reader(request: Request) -> StoreReader:
+    """The app's store reader (requests never open the store themselves)."""
+    reader: StoreReader = request.app.state.reader
+    return reader
+
+
+def app_catalog(request: Request) -> Catalog:
+    """The app's catalogue."""
+    found: Catalog = request.app.state.catalog
+    return found
+
+
+StoreReaderDep = Annotated[StoreReader, Depends(app_reader)]
+CatalogDep = Annotated[Catalog, Depends(app_catalog)]
+
+
+def country_code(catalog: Catalog, text: str | None, what: str) -> str | None:
+    """The ISO code of a country named or coded ``text``; 422 naming parameter ``what`` for
+    a country the catalogue does not know."""
+    if text is None:
+        return None
+    code = catalog.country_code(text)
+    if code is None:
+        raise HTTPException(422, f"{what}: unknown country {text!r}")
+    return code
+
+
+def checked_level(text: str | None) -> str | None:
+    """``text`` when it names a level; 422 otherwise."""
+    if text is not None and text not in LEVELS:
+        raise HTTPException(422, f"level: use one of {', '.join(LEVELS)}")
+    return text

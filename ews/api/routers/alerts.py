@@ -1,0 +1,135 @@
+"""The alert board and one alert's versions and evidence, read from :mod:`ews.alerts.board`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from ews.alerts.board import (
+    BoardEntry,
+    BoardFilter,
+    board,
+    board_json,
+    entry_json,
+    peak_levels,
+    versions_of,
+    visible,
+)
+from ews.alerts.records import Alert, Evidence
+from ews.alerts.repository import load_alerts
+from ews.api import models as m
+from ews.api.deps import (
+    NOT_FOUND,
+    PREFIX,
+    REFUSALS,
+    CatalogDep,
+    Limit,
+    Offset,
+    Reader,
+    StoreReaderDep,
+    checked_level,
+    country_code,
+)
+
+MAX_CACHED_PAGES = 512
+"""Serialised board pages kept per copy of the store (each a few tens of kB at most)."""
+
+router = APIRouter(prefix=PREFIX, responses=REFUSALS)
+
+
+def _evidence_out(e: Evidence) -> m.EvidenceOut:
+    return m.EvidenceOut.model_validate(e.model_dump())
+
+
+def _version_out(a: Alert) -> m.AlertVersionOut:
+    return m.AlertVersionOut(
+        version=a.version,
+        msg_type=a.msg_type,
+        level=a.level,
+        previous_level=a.previous_level,
+        score=a.score,
+        sent=a.sent,
+        headline=a.headline,
+        summary=a.summary,
+        tlp=a.tlp,
+        references=list(a.references),
+    )
+
+
+@router.get("/alerts", response_model=m.AlertPage)
+def list_alerts(
+    key: Reader,
+    reader: StoreReaderDep,
+    catalog: CatalogDep,
+    level: Annotated[
+        str | None,
+        Query(description="Lowest level; a closed alert is judged by its peak level."),
+    ] = None,
+    item: Annotated[str | None, Query(description="HS code prefix.")] = None,
+    country: Annotated[str | None, Query(description="Supplier (name or code).")] = None,
+    importer: Annotated[str | None, Query(description="Watching country.")] = None,
+    since: Annotated[dt.date | None, Query(description="Updated on or after.")] = None,
+    until: Annotated[dt.date | None, Query(description="Updated on or before.")] = None,
+    include_cancelled: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Response:
+    """The alert board: the newest version of each alert, newest first."""
+    flt = BoardFilter(
+        level=checked_level(level),
+        item=item,
+        supplier=country_code(catalog, country, "country"),
+        importer=country_code(catalog, importer, "importer"),
+        since=since,
+        until=until,
+        status="all" if include_cancelled else "open",
+        include_red="admin" in key.scopes,
+    )
+    # The board is the most read page: its answers are kept, serialised, until the
+    # store changes (the memos go with the server's copy of the store).
+    wanted = (flt, limit, offset)
+    with reader.read() as store:
+        pages: dict[tuple[object, ...], bytes] = store.memo("board-pages", lambda _: {})
+        body = pages.get(wanted)
+        if body is None:
+            every = store.memo("alerts", load_alerts)
+    if body is None:
+        rows = board(every, flt)
+        body = (
+            m.AlertPage(
+                total=len(rows),
+                limit=limit,
+                offset=offset,
+                items=[
+                    m.AlertOut.model_validate(r) for r in board_json(rows[offset : offset + limit])
+                ],
+            )
+            .model_dump_json(by_alias=True)
+            .encode()
+        )
+        if len(pages) < MAX_CACHED_PAGES:  # bounded: query strings are the client's
+            pages[wanted] = body
+    return Response(body, media_type="application/json")
+
+
+@router.get("/alerts/{alert_id}", responses=NOT_FOUND)
+def get_alert(key: Reader, reader: StoreReaderDep, alert_id: str) -> m.AlertDetail:
+    """An alert's versions and evidence (what ``ews explain`` shows)."""
+    with reader.read() as store:
+        versions = versions_of(store.memo("alerts", load_alerts), alert_id)
+    # A hidden alert answers like a missing one, so its existence does not leak.
+    admin = "admin" in key.scopes
+    if not versions or not all(visible(a, include_red=admin) for a in versions):
+        raise HTTPException(404, f"no alert {alert_id!r}")
+    last = versions[-1]
+    source = next((a for a in reversed(versions) if a.evidence), last)
+    entry = BoardEntry(last, peak_levels(versions)[alert_id])
+    return m.AlertDetail(
+        alert=m.AlertOut.model_validate(entry_json(entry)),
+        onset=last.onset,
+        origin_node=last.origin_node,
+        versions=[_version_out(a) for a in versions],
+        evidence=[_evidence_out(e) for e in source.evidence],
+    )

@@ -1,0 +1,445 @@
+"""The analysts' dashboard: its pages, as one router that ``ews serve`` mounts beside the API.
+
+Pages are rendered on the server (Jinja2) with their charts' Vega-Lite specs inline; the
+browser draws them with Vega from ``/static/vega.js``, which this node serves from the
+vl-convert package, so the dashboard works on a network with no internet.
+
+Signing in: a person pastes an API key with the ``read`` scope once; it is kept in an
+HttpOnly, SameSite=Strict cookie and checked on every page exactly as the API checks its
+header (same hashing, revocation, scopes and rate limit). RED alerts appear only for keys with
+the ``admin`` scope, as in the API. Pages only read: no page changes anything.
+
+The app that includes :data:`router` puts on ``app.state`` the store reader (``reader``), the
+catalogue (``catalog``) and the key check (``gate``, see :class:`KeyCheck`), and installs
+:func:`error_page` for HTTP errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import urllib.parse
+from functools import cache
+from importlib import resources
+from typing import Any, Protocol
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ews.access.keys import ApiKey
+from ews.alerts.board import STATUSES, BoardFilter, board, peak_levels, visible
+from ews.alerts.records import LEVELS
+from ews.alerts.repository import load_alerts
+from ews.catalog import Catalog
+from ews.report import charts, views
+from ews.store.reader import StoreReader
+from ews.text.gloss import Glossary
+
+COOKIE = "ews_key"
+COOKIE_DAYS = 7
+BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
+# Vega compiles its expressions with Function(), hence 'unsafe-eval'; inline scripts carry
+# the chart specs. Everything else must come from this node.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+class KeyCheck(Protocol):
+    """The app's key check (``app.state.gate``)."""
+
+    def check(self, token: str | None, scope: str) -> ApiKey:
+        """The key of ``token`` when it is known, live, carries ``scope`` and is within its
+        rate; else raises :class:`fastapi.HTTPException` (401, 403 or 429)."""
+        ...
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("ews.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["spec"] = _spec_json
+    env.filters["money"] = lambda v: "—" if v is None else f"{v:,.0f}"
+    env.filters["pct"] = lambda v: "—" if v is None else f"{v:.0%}"
+    env.globals["level_colours"] = charts.LEVEL_COLOURS
+    env.globals["levels"] = LEVELS
+    return env
+
+
+def _spec_json(spec: charts.Spec | None) -> Markup:
+    """A chart spec as JSON safe inside a <script> element."""
+    text = json.dumps(spec, default=str, ensure_ascii=False)
+    # "</" would end the script element early; "<!--" would open a comment.
+    text = text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return Markup(text)  # noqa: S704 - escaped above for the script context
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _reader(request: Request) -> StoreReader:
+    reader: StoreReader = request.app.state.reader
+    return reader
+
+
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def _gate(request: Request) -> KeyCheck:
+    gate: KeyCheck = request.app.state.gate
+    return gate
+
+
+def _glossary(request: Request) -> Glossary:
+    # Built on first use and kept: compiling the lexicon costs ~1 s, reading the glossary's
+    # terms tens of ms more, and most pages need neither.
+    state = request.app.state
+    glossary: Glossary | None = getattr(state, "glossary", None)
+    if glossary is None:
+        glossary = state.glossary = Glossary(_catalog(request))
+    return glossary
+
+
+def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLResponse:
+    html = (
+        _environment()
+        .get_template(template)
+        .render(
+            request=request,
+            key=key,
+            catalog=_catalog(request),
+            path=request.url.path,
+            store_status=_reader(request).status(),
+            **context,
+        )
+    )
+    # Nothing leaves for another host: all scripts, styles and data come from this node.
+    return HTMLResponse(html, headers={"Content-Security-Policy": CSP})
+
+
+def _viewer(request: Request) -> ApiKey | RedirectResponse:
+    """The signed-in key, or the way to the login form."""
+    token = request.cookies.get(COOKIE)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    login = RedirectResponse("/login?" + urllib.parse.urlencode({"next": target}), status_code=303)
+    if not token:
+        return login
+    try:
+        key = _gate(request).check(token, "read")
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            return login
+        raise
+    return key
+
+
+# -- static ------------------------------------------------------------------------------------
+@cache
+def _vega_etag() -> str:
+    return f'"{hashlib.sha256(charts.vega_bundle().encode()).hexdigest()[:16]}"'
+
+
+@cache
+def _css() -> str:
+    return resources.files("ews.web").joinpath("static", "ews.css").read_text("utf-8")
+
+
+@router.get("/static/vega.js")
+def vega_js(request: Request) -> Response:
+    etag = _vega_etag()
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(
+        charts.vega_bundle(),
+        media_type="text/javascript",
+        headers={"ETag": etag, "Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/static/ews.css")
+def ews_css() -> Response:
+    return Response(_css(), media_type="text/css")
+
+
+# -- signing in --------------------------------------------------------------------------------
+@router.get("/login")
+def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+    html = (
+        _environment()
+        .get_template("login.html")
+        .render(request=request, key=None, next=_safe_next(next), error=error, path="/login")
+    )
+    return HTMLResponse(html, status_code=401 if error else 200)
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    body = (await request.body()).decode("utf-8", "replace")
+    form = urllib.parse.parse_qs(body)
+    token = (form.get("token") or [""])[0].strip()
+    target = _safe_next((form.get("next") or ["/"])[0])
+    try:
+        _gate(request).check(token, "read")
+    except HTTPException as exc:
+        query = urllib.parse.urlencode({"next": target, "error": exc.detail})
+        return RedirectResponse(f"/login?{query}", status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# -- pages ---------------------------------------------------------------------------------
+@router.get("/", response_model=None)
+def board_page(request: Request) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    q = request.query_params
+    level = q.get("level") or None
+    if level is not None and level not in LEVELS:
+        raise HTTPException(422, f"level: use one of {', '.join(LEVELS)}")
+    page_text = q.get("page") or "1"
+    if not page_text.isdigit() or int(page_text) < 1:
+        raise HTTPException(422, "page: a whole number from 1")
+    number = int(page_text)
+    status = next((s for s in STATUSES if s == (q.get("status") or "all")), None)
+    if status is None:
+        raise HTTPException(422, f"status: use one of {', '.join(STATUSES)}")
+    item_text = (q.get("item") or "").strip()
+    item_code, item_codes = None, tuple[str, ...]()
+    if item_text.isdigit():
+        item_code = item_text
+    elif item_text:
+        # A name in any language may match several items ("rare earths"): all count.
+        item_codes = tuple(i.hs for i in catalog.search_items(item_text)) or ("-",)
+    supplier = _country(catalog, q.get("supplier"))
+    importer = _country(catalog, q.get("importer"))
+    flt = BoardFilter(
+        level=level,
+        item=item_code,
+        related=True,
+        items=item_codes,
+        supplier=supplier,
+        importer=importer,
+        since=_date(q.get("since")),
+        until=_date(q.get("until")),
+        status=status,
+        include_red="admin" in key.scopes,
+    )
+    with _reader(request).read() as store:
+        alerts = store.memo("alerts", load_alerts)
+    entries = board(alerts, flt)
+    shown = {e.alert.alert_id for e in entries}
+    every = [a for a in alerts if a.alert_id in shown]
+    chart = charts.board_chart(views.alerts_by_month(every))
+    return _page(
+        request,
+        "board.html",
+        key,
+        entries=entries[(number - 1) * BOARD_PAGE : number * BOARD_PAGE],
+        total=len(entries),
+        number=number,
+        pages=max(1, -(-len(entries) // BOARD_PAGE)),
+        query=_without_page(request),
+        board_chart=chart,
+        form={
+            "level": level or "",
+            "status": status,
+            "item": item_text,
+            "supplier": q.get("supplier") or "",
+            "importer": q.get("importer") or "",
+            "since": q.get("since") or "",
+            "until": q.get("until") or "",
+        },
+        statuses=STATUSES,
+    )
+
+
+@router.get("/items/{hs}", response_model=None)
+def item_page(request: Request, hs: str) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    item = catalog.item(hs) or catalog.item_for_code(hs)
+    if item is None:
+        raise HTTPException(404, f"no critical item {hs!r}")
+    importer = _country(catalog, request.query_params.get("importer"))
+    with _reader(request).read() as store:
+        prices = views.prices(store, item)
+        price_anoms = views.price_anomalies(store, prices)
+        trade = views.trade_rows(store, item)
+        trade_anoms = views.trade_anomalies(store, item, catalog)
+        events = views.events(store, catalog, _glossary(request), item=item)
+        alerts = board(
+            store.memo("alerts", load_alerts),
+            BoardFilter(item=item.hs, related=True, include_red="admin" in key.scopes),
+        )
+    shares, hhi, basis = views.supplier_shares(trade, catalog, importer)
+    group = catalog.groups[item.group]
+    return _page(
+        request,
+        "item.html",
+        key,
+        item=item,
+        group=group,
+        siblings=[i for i in catalog.items_in_group(item.group) if i.hs != item.hs],
+        importer=importer,
+        watchers=("KR", "US", "JP"),
+        price_chart=charts.price_chart(prices, price_anoms),
+        destinations_chart=charts.destinations_chart(views.destinations(trade, catalog)),
+        shares_chart=charts.shares_chart(shares, hhi, basis),
+        trade_anomalies_chart=charts.anomalies_chart(
+            trade_anoms, "Trade anomalies (drops and unit-value jumps)"
+        ),
+        events_chart=charts.events_chart(views.events_frame(events)),
+        events=events,
+        alerts=alerts,
+        basis=basis,
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=None)
+def alert_page(request: Request, alert_id: str) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    with _reader(request).read() as store:
+        versions = views.alert_versions(store, alert_id)
+    admin = "admin" in key.scopes
+    if not versions or not all(visible(a, include_red=admin) for a in versions):
+        raise HTTPException(404, f"no alert {alert_id!r}")
+    last = versions[-1]
+    source = next((a for a in reversed(versions) if a.evidence), last)
+    return _page(
+        request,
+        "alert.html",
+        key,
+        alert=last,
+        peak=peak_levels(versions)[alert_id],
+        versions=versions,
+        evidence=source.evidence,
+        level_chart=charts.level_chart(views.level_history(versions)),
+        item=catalog.item_for_code(last.hs),
+    )
+
+
+@router.get("/countries/{code}", response_model=None)
+def country_page(request: Request, code: str) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    iso2 = catalog.country_code(code)
+    if iso2 is None:
+        raise HTTPException(404, f"no country {code!r}")
+    country = catalog.countries[iso2]
+    admin = "admin" in key.scopes
+    with _reader(request).read() as store:
+        dependent = views.dependent_items(store, catalog, iso2)
+        every = store.memo("alerts", load_alerts)
+        as_supplier = board(every, BoardFilter(supplier=iso2, include_red=admin))
+        as_importer = board(every, BoardFilter(importer=iso2, include_red=admin))
+        traded = views.country_trade(store, catalog, iso2)
+        events = views.events(store, catalog, _glossary(request), country=iso2, limit=50)
+    return _page(
+        request,
+        "country.html",
+        key,
+        country=country,
+        dependent=dependent.to_dict("records"),
+        as_supplier=as_supplier,
+        as_importer=as_importer,
+        trade_chart=charts.country_chart(traded, country.names["en"]),
+        events=events,
+    )
+
+
+@router.get("/concentration", response_model=None)
+def concentration_page(request: Request) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    with _reader(request).read() as store:
+        frame = views.concentration(store, catalog)
+    return _page(
+        request,
+        "concentration.html",
+        key,
+        concentration_chart=charts.concentration_chart(frame),
+        rows=frame.sort_values("share", ascending=False).to_dict("records"),
+    )
+
+
+async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
+    """The answer to an HTTP error: a page for people, JSON for the API (its OpenAPI says
+    so) and for static files."""
+    if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+        return await http_exception_handler(request, exc)
+    html = (
+        _environment()
+        .get_template("error.html")
+        .render(request=request, key=None, status=exc.status_code, detail=exc.detail, path="")
+    )
+    return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
+
+
+def _country(catalog: Catalog, text: str | None) -> str | None:
+    if not text:
+        return None
+    code = catalog.country_code(text.strip())
+    if code is None:
+        raise HTTPException(422, f"unknown country {text!r}")
+    return code
+
+
+def _without_page(request: Request) -> str:
+    """The request's query string minus ``page``, for the pager's links."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return urllib.parse.urlencode(kept)
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: a crafted ``next`` must not send a signed-in user elsewhere."""
+    parsed = urllib.parse.urlsplit(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
