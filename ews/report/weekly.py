@@ -208,7 +208,7 @@ def _strip_xml_prolog(svg: str) -> str:
 
 
 def render_html(brief: WeeklyBrief, catalog: Catalog) -> str:
-    css = resources.files("ews.web").joinpath("static", "ews.css").read_text("utf-8")
+    css = resources.files("ews.report").joinpath("static", "ews.css").read_text("utf-8")
     return (
         _environment()
         .get_template("weekly.html")

@@ -162,7 +162,7 @@ def _vega_etag() -> str:
 
 @cache
 def _css() -> str:
-    return resources.files("ews.web").joinpath("static", "ews.css").read_text("utf-8")
+    return resources.files("ews.report").joinpath("static", "ews.css").read_text("utf-8")
 
 
 @router.get("/static/vega.js")
