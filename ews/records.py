@@ -7,9 +7,10 @@ Observations carry their provenance so any figure can be traced to a file and ro
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Lang = Literal["en", "ko", "ja", "zh", "vi"]
 NameKey = Literal["en", "ko", "ja", "zh_hans", "zh_hant", "vi"]
@@ -20,6 +21,27 @@ Sector = Literal[
 Flow = Literal["export", "import", "re-export", "re-import"]
 WORLD = "WLD"
 """Partner code for 'all partners' aggregates (ISO 3166 has no code for the world)."""
+
+
+_WEB_LINK = re.compile(r"^https?://[^/?#\\@\s]", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+def safe_link(value: str | None) -> str | None:
+    """``value`` when it is an absolute ``http://`` or ``https://`` URL, else None.
+
+    Links come from news files, CAP files and partners and end up as ``href`` attributes on
+    the dashboard and in messages to partners: ``javascript:``, ``data:`` and every other
+    scheme are dropped, and so is a value with whitespace or control characters inside (a
+    browser strips leading ones, so `` javascript:`` would run). Surrounding whitespace is
+    trimmed. The record keeps its other fields: a bad link is no reason to lose the news.
+    """
+    if value is None:
+        return None
+    link = value.strip(" \t\r\n\f\v")
+    if not _WEB_LINK.match(link) or _CONTROL.search(link):
+        return None
+    return link
 
 
 class Record(BaseModel):
@@ -139,9 +161,16 @@ class Document(Record):
     text: str = Field(default="", description="Body or summary text.")
     published: dt.datetime | None = None
     lang: Lang | None = Field(default=None, description="Declared or detected language.")
-    link: str | None = None
+    link: str | None = Field(
+        default=None, description="The web address (http or https only; others are dropped)."
+    )
     outlet: str | None = Field(default=None, description="Publisher name, e.g. 'VnExpress'.")
     provenance: Provenance
+
+    @field_validator("link")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        return safe_link(value)
 
 
 class Event(Record):

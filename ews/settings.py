@@ -95,6 +95,40 @@ class Settings(BaseSettings):
     federation_ca_bundle: Path | None = Field(
         default=None, description="CA file to check partners' TLS certificates."
     )
+    federation_max_pages: int = Field(
+        default=50,
+        gt=0,
+        description="Feed pages read from one partner in one sync round; the rest waits for "
+        "the next round, so one partner cannot hold the round (and the partners after it).",
+    )
+    federation_page_items: int = Field(
+        default=100,
+        gt=0,
+        le=100,
+        description="Messages asked for per feed page (a node serves at most 100); a page "
+        "holding more than asked is refused whole, with one audit record, so a partner cannot "
+        "flood the audit log with refusals.",
+    )
+    federation_inbox_rate: float = Field(
+        default=5.0,
+        gt=0,
+        description="Requests per second one source address may send to the node's inbox "
+        "(token bucket; over it: 429 with Retry-After). An accepted message gives its token "
+        "back, so a partner catching up is never slowed: only refused requests count.",
+    )
+    federation_inbox_burst: int = Field(
+        default=60,
+        gt=0,
+        description="Requests one source address may send to the inbox at once before "
+        "federation_inbox_rate applies.",
+    )
+    federation_refusal_window: float = Field(
+        default=300,
+        gt=0,
+        description="Seconds in which repeated inbox refusals from one source address for one "
+        "reason are counted, not audited one by one: the first is written, the rest as a "
+        "count in the next record, so a flood cannot grow the hash-chained audit log.",
+    )
 
     api_fresh_wait: float = Field(
         default=0.0,

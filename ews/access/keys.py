@@ -3,6 +3,8 @@
 A token is ``ews_<key_id>_<secret>`` where the secret is 32 random bytes (URL-safe base64).
 The key id in the token lets the server find the row; only the SHA-256 of the whole token is
 stored, and it is compared in constant time, so a copy of the store does not give access.
+A key may carry an expiry (``expires_at``, UTC): from then on it is refused like a revoked one,
+with its own reason (:func:`check_token`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -38,6 +41,11 @@ class ApiKey:
     rate_per_minute: int
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None = None
+
+    def expired(self, now: dt.datetime) -> bool:
+        """True when the key has an expiry and ``now`` (naive UTC) has reached it."""
+        return self.expires_at is not None and now >= self.expires_at
 
     def allows(self, scope: str) -> bool:
         """True when the key carries ``scope``; ``admin`` carries every scope."""
@@ -59,28 +67,75 @@ def _check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return wanted
 
 
+_DURATION = re.compile(r"(\d+)([dhw])")
+_UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1)}
+
+
+def parse_expiry(text: str, now: dt.datetime) -> dt.datetime:
+    """When a key given ``--expires text`` at ``now`` (naive UTC) expires: a duration
+    (``90d``, ``12h``, ``2w``), a date (``2026-03-31``, the start of that day, UTC) or a
+    date and time (UTC). Refuses a moment that is not in the future."""
+    text = text.strip()
+    duration = _DURATION.fullmatch(text.lower())
+    if duration:
+        when = now + int(duration.group(1)) * _UNITS[duration.group(2)]
+    else:
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise EwsError(
+                f"--expires: not a duration (90d, 12h, 2w) nor a date (YYYY-MM-DD): {text!r}"
+            ) from None
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    if when <= now:
+        raise EwsError(f"--expires: {when:%Y-%m-%d %H:%M} UTC is not in the future")
+    return when
+
+
 def create_key(
-    store: Store, name: str, scopes: Iterable[str], rate_per_minute: int = DEFAULT_RATE
+    store: Store,
+    name: str,
+    scopes: Iterable[str],
+    rate_per_minute: int = DEFAULT_RATE,
+    expires_at: dt.datetime | None = None,
 ) -> tuple[str, str]:
-    """Create a key; returns ``(key_id, token)``. The token is not stored and cannot be shown
-    again."""
+    """Create a key, valid until ``expires_at`` (naive UTC; None: no expiry); returns
+    ``(key_id, token)``. The token is not stored and cannot be shown again."""
     if not name.strip():
         raise EwsError("a key needs a name")
     if rate_per_minute < 1:
         raise EwsError("the rate limit must be at least 1 request per minute")
     wanted = _check_scopes(scopes)
+    now = utcnow()
+    if expires_at is not None and expires_at <= now:
+        raise EwsError("a key's expiry must be in the future")
     key_id = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     with store.transaction():
         store.execute(
-            "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            [key_id, name, hash_token(token), json.dumps(wanted), rate_per_minute, utcnow()],
+            "INSERT INTO api_keys (key_id, name, key_hash, scopes, rate_per_minute, created_at, "
+            "revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+            [
+                key_id,
+                name,
+                hash_token(token),
+                json.dumps(wanted),
+                rate_per_minute,
+                now,
+                expires_at,
+            ],
         )
         store.audit(
             "api",
             "api_key.create",
             key_id,
-            {"name": name, "scopes": list(wanted), "rate_per_minute": rate_per_minute},
+            {
+                "name": name,
+                "scopes": list(wanted),
+                "rate_per_minute": rate_per_minute,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
         )
     return key_id, token
 
@@ -99,6 +154,7 @@ def revoke_key(store: Store, key_id: str) -> None:
 
 def _key(row: dict[str, object]) -> ApiKey:
     revoked = row["revoked_at"]
+    expires = row["expires_at"]
     created = row["created_at"]
     assert isinstance(created, dt.datetime)
     return ApiKey(
@@ -108,41 +164,55 @@ def _key(row: dict[str, object]) -> ApiKey:
         rate_per_minute=int(str(row["rate_per_minute"])),
         created_at=created,
         revoked_at=revoked if isinstance(revoked, dt.datetime) else None,
+        expires_at=expires if isinstance(expires, dt.datetime) else None,
     )
 
 
 def list_keys(store: Store) -> list[ApiKey]:
     """Every key, revoked ones included, oldest first."""
     rows = store.query(
-        "SELECT key_id, name, scopes, rate_per_minute, created_at, revoked_at FROM api_keys "
-        "ORDER BY created_at, key_id"
+        "SELECT key_id, name, scopes, rate_per_minute, created_at, revoked_at, expires_at "
+        "FROM api_keys ORDER BY created_at, key_id"
     )
     return [_key(r) for r in rows]
 
 
 def _keys_by_id(store: Store) -> dict[str, dict[str, object]]:
     rows = store.query(
-        "SELECT key_id, name, key_hash, scopes, rate_per_minute, created_at, revoked_at "
-        "FROM api_keys"
+        "SELECT key_id, name, key_hash, scopes, rate_per_minute, created_at, revoked_at, "
+        "expires_at FROM api_keys"
     )
     return {str(r["key_id"]): r for r in rows}
 
 
-def authenticate(store: Store, token: str) -> ApiKey | None:
-    """The live key a token belongs to, or None (malformed, unknown or revoked)."""
+Refusal = Literal["unknown", "expired"]
+
+
+def check_token(store: Store, token: str) -> ApiKey | Refusal:
+    """The live key a token belongs to; else why not: ``"unknown"`` (malformed, unknown or
+    revoked) or ``"expired"`` (a known, unrevoked key past its expiry)."""
     if not token.startswith(TOKEN_PREFIX):
-        return None
+        return "unknown"
     key_id, sep, _ = token[len(TOKEN_PREFIX) :].partition("_")
     if not sep or not key_id:
-        return None
+        return "unknown"
     row = store.memo("api_keys", _keys_by_id).get(key_id)
     if row is None:
-        return None
+        return "unknown"
     if not hmac.compare_digest(str(row["key_hash"]), hash_token(token)):
-        return None
+        return "unknown"
     if row["revoked_at"] is not None:
-        return None
-    return _key(row)
+        return "unknown"
+    key = _key(row)
+    if key.expired(utcnow()):
+        return "expired"
+    return key
+
+
+def authenticate(store: Store, token: str) -> ApiKey | None:
+    """The live key a token belongs to, or None (malformed, unknown, revoked or expired)."""
+    found = check_token(store, token)
+    return found if isinstance(found, ApiKey) else None
 
 
 class RateLimiter:

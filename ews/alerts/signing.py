@@ -18,7 +18,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import os
+import logging
 import secrets
 import stat
 from collections.abc import Callable
@@ -31,14 +31,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ews.alerts import keyfile
 from ews.alerts.records import Alert
+from ews.alerts.wire import WireError, loads
 from ews.errors import EwsError, InputError
+from ews.store.files import write_private
 
 KEY_PREFIX: Final = "ed25519:"
 PAYLOAD_TYPE: Final = "ews.alert+json"
 ENVELOPE_VERSION: Final = 1
 MAX_MESSAGE_BYTES: Final = 1_000_000
 NODE_PATTERN: Final = r"^[A-Za-z0-9_.-]{1,64}$"
+
+_log = logging.getLogger("ews.alerts")
 
 
 # -- keys ---------------------------------------------------------------------------------------
@@ -88,46 +93,101 @@ def fingerprint(text: str) -> str:
 
 
 def save_private_key(
-    key: Ed25519PrivateKey, path: Path, passphrase: bytes | None = None, *, force: bool = False
+    key: Ed25519PrivateKey,
+    path: Path,
+    passphrase: bytes | None = None,
+    *,
+    force: bool = False,
+    scrypt_n: int = keyfile.SCRYPT_N,
 ) -> None:
-    """Write the key as PKCS#8 PEM readable by the owner only (0600, folder 0700).
+    """Write the key readable by the owner only (0600; a folder it creates 0700).
 
-    Encrypted with ``passphrase`` when one is given. Refuses to replace a key unless ``force``:
-    a new key silently breaks every partner's registration of this node.
+    With ``passphrase`` (at least 12 characters) the key is sealed with AES-256-GCM under a
+    scrypt key (:mod:`ews.alerts.keyfile`); without, it is unencrypted PKCS#8 PEM. Refuses to
+    replace a key unless ``force``: a new key silently breaks every partner's registration of
+    this node. ``scrypt_n`` can only be lowered to :data:`~ews.alerts.keyfile.MIN_SCRYPT_N`
+    (tests); a key file is never weaker than that.
     """
     if path.exists() and not force:
         raise EwsError(f"a node key already exists at {path}; use --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase)
-        if passphrase
-        else serialization.NoEncryption()
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    tmp.chmod(0o600)  # the umask cannot widen it, but an existing tmp file could be wider
-    tmp.replace(path)
+    if passphrase:
+        data = keyfile.seal_key(key.private_bytes_raw(), passphrase, scrypt_n=scrypt_n)
+    else:
+        data = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    write_private(path, data)
 
 
-def load_private_key(path: Path, passphrase: bytes | None = None) -> Ed25519PrivateKey:
-    """Read the node key; refuses a file others can read (as ssh does)."""
+def load_private_key(
+    path: Path, passphrase: bytes | None = None, *, rewrap: bool = True
+) -> Ed25519PrivateKey:
+    """Read the node key; refuses a file others can read (as ssh does).
+
+    A key encrypted the old way (PKCS#8 with PBKDF2 at 2,048 iterations) still loads, and is
+    rewritten in the scrypt format with the same passphrase when ``rewrap`` and the
+    passphrase is long enough (a warning says so; the key, hence the node's identity, is
+    unchanged). A wrong passphrase is one :class:`EwsError` line.
+    """
     if not path.is_file():
         raise EwsError(f"no node key at {path}; create one with 'ews keys init'")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise EwsError(f"node key {path} is readable by others (mode {mode:o}); chmod 600 it")
+    data = path.read_bytes()
+    if keyfile.is_sealed(data):
+        try:
+            return Ed25519PrivateKey.from_private_bytes(keyfile.open_key(data, passphrase))
+        except keyfile.WrongPassphrase as exc:
+            raise EwsError(f"cannot read node key {path}: {exc}") from None
+        except ValueError as exc:
+            raise EwsError(f"cannot read node key {path}: {exc}") from None
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), passphrase)
+        key = serialization.load_pem_private_key(data, passphrase)
     except (ValueError, TypeError) as exc:
-        raise EwsError(f"cannot read node key {path}: {exc}") from None
+        text = str(exc).lower()
+        if "incorrect password" in text or "bad decrypt" in text:
+            reason = "wrong passphrase (EWS_NODE_KEY_PASSPHRASE)"
+        elif "not given" in text:
+            reason = "the key is encrypted: set EWS_NODE_KEY_PASSPHRASE"
+        elif "not encrypted" in text:
+            reason = "EWS_NODE_KEY_PASSPHRASE is set but the key is not encrypted"
+        else:
+            reason = str(exc)
+        raise EwsError(f"cannot read node key {path}: {reason}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise EwsError(f"node key {path} is not an Ed25519 key")
+    if passphrase and rewrap:
+        _rewrap_legacy(key, path, passphrase)
     return key
+
+
+def _rewrap_legacy(key: Ed25519PrivateKey, path: Path, passphrase: bytes) -> None:
+    """Rewrite a key file encrypted the old way in the scrypt format (same key, same
+    passphrase); a passphrase too short, or a folder that cannot be written, leaves it."""
+    try:
+        keyfile.check_passphrase(passphrase)
+    except EwsError as exc:
+        _log.warning(
+            "node key %s is encrypted the old way (PBKDF2, 2,048 iterations) and cannot be "
+            "re-encrypted: %s; create a new key with a longer one (ews keys init --force) "
+            "and give partners the new public key",
+            path,
+            exc,
+        )
+        return
+    try:
+        save_private_key(key, path, passphrase, force=True)
+    except OSError as exc:
+        _log.warning("node key %s: cannot re-encrypt it with scrypt: %s", path, exc)
+        return
+    _log.warning(
+        "node key %s re-encrypted with scrypt (it was PKCS#8 with PBKDF2, 2,048 iterations); "
+        "the key and this node's identity are unchanged",
+        path,
+    )
 
 
 # -- envelopes ----------------------------------------------------------------------------------
@@ -246,6 +306,15 @@ class Opened(BaseModel):
     alert: Alert
 
 
+def parse_message(raw: bytes | bytearray, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
+    """The JSON of a message from outside, parsed with the limits of :func:`ews.alerts.wire.loads`
+    (size first, UTF-8, nesting depth); :class:`Rejected` (``too_large`` or ``malformed``)."""
+    try:
+        return loads(raw, max_bytes=max_bytes)
+    except WireError as exc:
+        raise Rejected(exc.reason, exc.detail) from None
+
+
 def open_message(
     raw: bytes | dict[str, Any],
     *,
@@ -264,15 +333,7 @@ def open_message(
     valid, issued not in the future beyond ``skew``, not expired, lifetime not longer than
     ``max_lifetime``, payload an alert raised by the sender. Nonces are the caller's job.
     """
-    if isinstance(raw, bytes | bytearray):
-        if len(raw) > max_bytes:
-            raise Rejected("too_large", f"{len(raw):,} bytes, more than {max_bytes:,}")
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Rejected("malformed", f"not JSON: {exc}") from None
-    else:
-        data = raw
+    data = parse_message(raw, max_bytes=max_bytes) if isinstance(raw, bytes | bytearray) else raw
     if not isinstance(data, dict):
         raise Rejected("malformed", "a signed message is a JSON object")
     if "signature" not in data or not data.get("signature"):

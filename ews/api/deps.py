@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from ews.access.keys import ApiKey, RateLimiter, authenticate
+from ews.access.keys import ApiKey, RateLimiter, check_token
 from ews.alerts.records import LEVELS
 from ews.api import models as m
 from ews.catalog import Catalog
@@ -30,7 +30,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Rows to skip.")]
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    401: {"model": m.Problem, "description": "No, unknown or revoked API key."},
+    401: {"model": m.Problem, "description": "No, unknown, revoked or expired API key."},
     403: {"model": m.Problem, "description": "The key lacks the scope."},
     429: {"model": m.Problem, "description": "Rate limit exceeded."},
     # Our own 422s (unknown country, bad level) carry one sentence, FastAPI's a list of field
@@ -73,8 +73,10 @@ class Gate:
         if not token:
             raise HTTPException(401, "missing API key", headers=challenge)
         with self.reader.read() as store:
-            key = authenticate(store, token)
-        if key is None:
+            key = check_token(store, token)
+        if key == "expired":
+            raise HTTPException(401, "expired API key", headers=challenge)
+        if not isinstance(key, ApiKey):
             raise HTTPException(401, "unknown or revoked API key", headers=challenge)
         if not key.allows(scope):
             raise HTTPException(403, f"this key lacks the {scope!r} scope")

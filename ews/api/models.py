@@ -62,7 +62,7 @@ class CountryOut(_Out):
 class AlertOut(_Out):
     """The newest version of an alert, as on the alert board."""
 
-    id: str = Field(examples=["ews-280530-CN-ALL-20260105-b8e50eef"])
+    id: str = Field(examples=["ews-280530-CN-ALL-20260105-95b76c90@KR"])
     item: str = Field(description="HS code.", examples=["280530"])
     item_name: str = Field(examples=["Rare-earth metals"])
     country: str | None = Field(description="Supplier (ISO alpha-2).", examples=["CN"])
@@ -114,7 +114,7 @@ class AlertVersionOut(_Out):
     headline: str = Field(examples=["Rare-earth metals from CN: caution"])
     summary: str = Field(examples=["Export controls announced; exports fell 40%."])
     tlp: str = Field(examples=["AMBER"])
-    references: list[str] = Field(examples=[["ews-280530-CN-ALL-20260105-b8e50eef#1"]])
+    references: list[str] = Field(examples=[["ews-280530-CN-ALL-20260105-95b76c90@KR#1"]])
 
 
 class AlertDetail(_Out):

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ews.cli.common import StoreOpt, err, handles_errors, open_node, out
 from ews.errors import EwsError
+from ews.store.files import write_private
 
 
 def _write(data: bytes, out_file: Path | None) -> None:
@@ -23,7 +24,7 @@ def _write(data: bytes, out_file: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        out_file.write_bytes(data)
+        write_private(out_file, data)  # an alert, maybe TLP:AMBER: 0600
 
 
 @handles_errors
@@ -222,6 +223,7 @@ def node_serve(
     """Serve this node's feed and inbox over HTTP(S) and sync with partners."""
     import uvicorn
 
+    from ews.api.logs import log_config
     from ews.api.node import create_app
 
     node = open_node(store)
@@ -240,6 +242,7 @@ def node_serve(
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
+        log_config=log_config(),  # no token from a query string in the access log
     )
 
 

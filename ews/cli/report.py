@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ews.cli.common import StoreOpt, err, handles_errors, open_context, out
 from ews.context import Context
+from ews.store.files import write_private
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -112,13 +113,11 @@ def report_cmd(
     if fmt == "pdf":
         with err.status("typesetting the PDF…"):
             payload = render_pdf(html)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(payload)
     else:
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_text(html, encoding="utf-8")
-    # Written beside and renamed: a reader never sees half a brief.
-    tmp.replace(target)
+        payload = html.encode("utf-8")
+    # The brief holds AMBER (or RED) alerts: 0600, written beside and renamed, so a reader
+    # never sees half a brief.
+    write_private(target, payload)
     out.print(
         f"{target}: brief for {brief.week} ({brief.monday} to {brief.sunday}), "
         f"{len(brief.lines)} alerts, {len(brief.events)} events, TLP:{brief.tlp}",

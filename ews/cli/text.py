@@ -16,6 +16,7 @@ import typer
 
 from ews.cli.common import err, handles_errors, out
 from ews.errors import EwsError
+from ews.store.files import create_private
 
 if TYPE_CHECKING:
     from ews.records import Event
@@ -135,6 +136,7 @@ def documents_cmd(
     catalog = load_catalog()
     max_bytes = get_settings().max_file_bytes
     failed = total = 0
+    create_private(output)  # news documents, maybe licensed or restricted: 0600
     with pq.ParquetWriter(output, DOCUMENT_SCHEMA) as writer:
         for path in paths:
             try:
@@ -174,6 +176,8 @@ class _EventSink:
             import pyarrow.parquet as pq
 
             if self.writer is None:
+                if "://" not in self.output:
+                    create_private(Path(self.output))  # 0600, like every file EWS writes
                 self.writer = pq.ParquetWriter(self.output, EVENT_SCHEMA)
             self.writer.write(table)
             return

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import platformdirs
 
 from ews.settings import APP_NAME, Settings, get_settings
+from ews.store.db import redact_location
 
 
 def default_key_path() -> Path:
@@ -16,9 +17,13 @@ def default_key_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "node_key.pem"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FederationConfig:
-    """Everything the exchange between nodes needs to know about this node."""
+    """Everything the exchange between nodes needs to know about this node.
+
+    Its repr (and str) shows ``key_passphrase`` as ``'***'`` and the store without its
+    password: a config printed or logged gives neither away.
+    """
 
     node_id: str
     """This node's name (``EWS_NODE_ID``), as partners register it."""
@@ -30,7 +35,7 @@ class FederationConfig:
     """Seconds to wait for a DuckDB store file another process holds (``EWS_STORE_WAIT``;
     None reads that setting when the store is opened)."""
     key_passphrase: bytes | None = None
-    """Encrypts the key at rest when set (``EWS_NODE_KEY_PASSPHRASE``)."""
+    """Encrypts the key at rest when set (``EWS_NODE_KEY_PASSPHRASE``); never in the repr."""
     message_ttl: dt.timedelta = dt.timedelta(minutes=10)
     """How long a signed message stays valid (``EWS_FEDERATION_TTL``, seconds)."""
     clock_skew: dt.timedelta = dt.timedelta(minutes=2)
@@ -45,6 +50,19 @@ class FederationConfig:
     """CA file to check partners' TLS certificates (``EWS_FEDERATION_CA_BUNDLE``)."""
     production: bool = False
     """True in production: plain-http partner URLs are refused."""
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "key_passphrase" and value is not None:
+                text = "'***'"
+            elif f.name == "store":
+                text = repr(redact_location(value))
+            else:
+                text = repr(value)
+            shown.append(f"{f.name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> FederationConfig:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ews.alerts import cap
-from ews.alerts.records import Alert
-from ews.alerts.repository import SaveOutcome, save_alert
+from ews.alerts import cap, wire
+from ews.alerts.records import Alert, alert_origin
+from ews.alerts.repository import SaveOutcome, load_alert, save_alert
 from ews.alerts.signing import Rejected, open_message
 from ews.errors import InputError
 from ews.federation.node import Node
@@ -65,6 +64,57 @@ def use_nonce(
     )
 
 
+def check_owner(store: Store, me: str, alert: Alert, sender: str) -> None:
+    """Refuse a version ``sender`` may not issue: :class:`Rejected` ``own_alert``,
+    ``not_origin`` or ``legacy_id``.
+
+    An alert belongs to the node that raised it, and only that node issues its versions:
+
+    - an id's node part (``<episode>@<node>``) must be the sender, and the alert's
+      ``origin_node`` (the record itself checks the two agree) (``not_origin``);
+    - no other node writes into this node's alerts (``own_alert``), whatever the id says;
+    - a legacy id (no node part, from before ids were namespaced) continues only an episode
+      this store already holds from the sender: the owner is the ``origin_node`` of the stored
+      version 1 (else of the newest stored version). This node's own legacy alerts are
+      ``own_alert``, another partner's ``not_origin``, and an episode not held at all is
+      ``legacy_id``: new episodes travel under namespaced ids, so nobody can claim an id
+      another node will compute later.
+    """
+    if alert.origin_node == me:
+        raise Rejected("own_alert", f"{alert.key} is an alert of this node ({me})", sender=sender)
+    owner = alert_origin(alert.alert_id)
+    if owner is not None:
+        if not owner == alert.origin_node == sender:
+            raise Rejected(
+                "not_origin",
+                f"{alert.key} belongs to node {owner!r}; only it issues versions "
+                f"(origin_node {alert.origin_node!r}, sent by {sender!r})",
+                sender=sender,
+            )
+        return
+    try:
+        stored = load_alert(store, alert.alert_id, 1)
+    except InputError:
+        try:
+            stored = load_alert(store, alert.alert_id)
+        except InputError:
+            raise Rejected(
+                "legacy_id",
+                f"{alert.alert_id} has no '@<node>' part and this node holds no earlier "
+                "version of it; new alerts must use namespaced ids",
+                sender=sender,
+            ) from None
+    if stored.origin_node == me:
+        raise Rejected("own_alert", f"{alert.key} is an alert of this node ({me})", sender=sender)
+    if stored.origin_node != sender or alert.origin_node != sender:
+        raise Rejected(
+            "not_origin",
+            f"{alert.alert_id} was raised by {stored.origin_node!r}; only it issues versions "
+            f"(sent by {sender!r})",
+            sender=sender,
+        )
+
+
 @dataclass(frozen=True)
 class Received:
     """What the inbox did with one accepted message."""
@@ -90,8 +140,9 @@ def accept(
     Audits the outcome as ``action`` (actor: the sender; subject: ``alert_id#version``; detail:
     outcome, ``via``, nonce, TLP). Raises :class:`Rejected`, after auditing it as
     ``federation.reject`` with the reason, for unsigned, malformed, too large, unknown-sender,
-    forged or altered, misaddressed, expired, replayed or conflicting messages; nothing of such
-    a message is stored, its nonce included.
+    forged or altered, misaddressed, expired, replayed or conflicting messages, and for a
+    version its sender may not issue (:func:`check_owner`: ``own_alert``, ``not_origin``,
+    ``legacy_id``); nothing of such a message is stored, its nonce included.
 
     What differs between the ways in, and why:
 
@@ -126,6 +177,7 @@ def accept(
         env, alert = opened.envelope, opened.alert
         try:
             with store.transaction():
+                check_owner(store, node.node_id, alert, env.sender)
                 if nonces == "consume":
                     use_nonce(store, env.sender, env.nonce, env.expires, now)
                 outcome = save_alert(store, alert)
@@ -165,6 +217,23 @@ class Imported:
         return f"{self.key} ({self.kind}): {self.outcome}"
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The file's bytes; :class:`~ews.errors.InputError` when it holds more than ``limit``
+    (read at most ``limit`` + 1 bytes, whatever its size says: a device, a growing file) or
+    cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"file is {size:,} bytes, more than the {limit:,} allowed", file=path)
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", file=path) from None
+    if len(data) > limit:
+        raise InputError(f"file holds more than the {limit:,} bytes allowed", file=path)
+    return data
+
+
 def import_file(node: Node, path: Path, *, now: dt.datetime) -> Imported:
     """Store the alert version of one file: CAP 1.2 XML, alert JSON or a signed message.
 
@@ -175,20 +244,19 @@ def import_file(node: Node, path: Path, *, now: dt.datetime) -> Imported:
     (``unsigned``, audited). :class:`~ews.errors.InputError` for anything unreadable.
     """
     limit = node.config.max_message_bytes
-    size = path.stat().st_size
-    if size > limit:
-        raise InputError(f"file is {size:,} bytes, more than the {limit:,} allowed", file=path)
-    data = path.read_bytes()
+    data = _read_bounded(path, limit)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     kind: Literal["cap", "json"]
     if head == b"<":
         alert = cap.decode(data, max_bytes=limit, source=str(path))
         kind = "cap"
     else:
-        try:
-            obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"neither CAP XML nor JSON: {exc}", file=path) from None
+        try:  # the limits every message from outside gets: size, UTF-8, nesting depth
+            obj = wire.loads(data, max_bytes=limit)
+        except wire.WireError as exc:
+            raise InputError(
+                f"not an alert file (CAP XML or JSON): {exc.detail}", file=path
+            ) from None
         if isinstance(obj, dict) and ("envelope" in obj or "signature" in obj):
             with node.store() as store:
                 got = accept(store, node, obj, via=f"import:{path.name}", now=now, nonces="consume")

@@ -153,8 +153,12 @@ def replay(
     catalog: Catalog,
     node: str,
     watchlist: Sequence[str] | None = None,
+    legacy_ids: frozenset[str] = frozenset(),
 ) -> ReplayResult:
-    """Run every unit from ``start`` to ``end`` (the clock) and collect levels and alerts."""
+    """Run every unit from ``start`` to ``end`` (the clock) and collect levels and alerts.
+
+    ``legacy_ids``: this node's own alerts stored under ids from before namespacing, which
+    their episodes keep (:attr:`~ews.risk.lifecycle.AlertBook.legacy_ids`)."""
     visible = [s for s in signals if s.known <= end]
     horizon = (
         int(
@@ -177,7 +181,7 @@ def replay(
     for s in visible:
         if s.importer is not None:
             private[(s.importer, s.group, s.supplier)].append(s)
-    book = AlertBook(config=config, catalog=catalog, node=node)
+    book = AlertBook(config=config, catalog=catalog, node=node, legacy_ids=legacy_ids)
     result = ReplayResult()
 
     def run_unit(unit: UnitKey, parts: list[tuple[str | None, _Indexed, Structure]]) -> None:

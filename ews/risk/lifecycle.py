@@ -1,8 +1,9 @@
 """Alert lifecycle: level changes of a unit become alert versions (new -> update -> cancel).
 
 An episode opens when a unit reaches the raising level (caution by default) and gets a
-stable id from its family's item, supplier, importer and onset day; every later change of
-level is an Update referencing all earlier versions; the return to normal is a Cancel.
+stable id from its family's item, supplier, importer and onset day, namespaced by this node
+(``...@<node>``, see :func:`~ews.alerts.records.alert_id_for`); every later change of level is
+an Update referencing all earlier versions; the return to normal is a Cancel.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ews.alerts.records import LEVELS, Alert, Evidence, Level, MsgType, Tlp, alert_id_for
+from ews.alerts.records import (
+    LEVELS,
+    Alert,
+    Evidence,
+    Level,
+    MsgType,
+    Tlp,
+    alert_id_for,
+    legacy_alert_id_for,
+)
 from ews.catalog import Catalog
 from ews.risk.config import RiskConfig
 
@@ -88,7 +98,19 @@ class AlertBook:
     node: str
     raise_at: Level = RAISE_AT
     tlp: Tlp = DEFAULT_TLP
+    legacy_ids: frozenset[str] = frozenset()
+    """This node's own alerts stored under legacy ids (before ids named their node): an
+    episode whose legacy id is among them keeps it, so a store from before namespacing goes
+    on updating its open alerts instead of raising them again under a new id."""
     open: dict[Any, _Episode] = field(default_factory=dict)
+
+    def episode_id(self, hs: str, supplier: str | None, importer: str | None, day: dt.date) -> str:
+        """The id of the episode opening on ``day``: this node's namespaced id, or the legacy
+        id this node already issued for the same episode."""
+        legacy = legacy_alert_id_for(hs, supplier, importer, day)
+        if legacy in self.legacy_ids:
+            return legacy
+        return alert_id_for(hs, supplier, importer, day, node=self.node)
 
     def on_level(
         self,
@@ -105,7 +127,7 @@ class AlertBook:
                 return None
             hs = representative_hs(self.catalog, unit.group, score)
             episode = _Episode(
-                alert_id=alert_id_for(hs, supplier, unit.importer, day),
+                alert_id=self.episode_id(hs, supplier, unit.importer, day),
                 hs=hs,
                 supplier=supplier,
                 onset=day,

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ews.alerts.records import alert_origin
+from ews.alerts.repository import load_alerts
 from ews.context import Context
 from ews.risk.assess import ReplayResult, StructureBook, replay
 from ews.risk.config import RiskConfig, load_config, load_priors
@@ -61,6 +63,10 @@ def assess(
     today = as_of or ctx.clock().date()
     signals = collect_signals(ctx, config, today=today, save_runs=persist)
     begin = start or min((s.known for s in signals.signals), default=today)
+    node = ctx.settings.node_id
+    legacy = frozenset(
+        a.alert_id for a in load_alerts(ctx.store, origin=node) if alert_origin(a.alert_id) is None
+    )
     result = replay(
         signals.signals,
         start=begin,
@@ -68,7 +74,8 @@ def assess(
         config=config,
         structures=StructureBook(config, load_priors()),
         catalog=ctx.catalog,
-        node=ctx.settings.node_id,
+        node=node,
+        legacy_ids=legacy,
     )
     if persist:
         save(ctx.store, result, config, ctx.catalog, ctx.settings.node_id)

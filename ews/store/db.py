@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ews.errors import StoreError
 from ews.settings import APP_NAME
+from ews.store.files import FILE_MODE, hold_private_umask, private_dir, release_private_umask
 
 GENESIS_HASH = "0" * 64
 
@@ -364,23 +365,47 @@ class Store:
 class DuckDBStore(Store):
     """The embedded default: one DuckDB file (or ``:memory:``) in this process."""
 
+    _private = False  # this store holds the private umask (a file store, until closed)
+
     def __init__(self, location: str, *, read_only: bool = False) -> None:
         self.location = location
+        self._private = False
+        created: Path | None = None
         if location != ":memory:":
             path = Path(location).expanduser()
             if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(path.parent)
+            created = None if path.exists() else path
             location = str(path)
+            # DuckDB creates the file, its write-ahead log (again after each checkpoint) and
+            # spill files itself, with the process umask: 077 while a file store is open.
+            hold_private_umask()
+            self._private = True
         try:
             self.con = duckdb.connect(location, read_only=read_only)
         except duckdb.Error as exc:  # locked by another writer, corrupt file, bad path
+            self._release()
             raise StoreError(f"cannot open store {self.location!r}: {exc}") from exc
+        if created is not None and created.exists():
+            created.chmod(FILE_MODE)  # ours: 0600 even if the umask was changed meanwhile
         self._in_tx = False
         if not read_only:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                self.close()
+                raise
+
+    def _release(self) -> None:
+        if self._private:
+            self._private = False
+            release_private_umask()
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            self._release()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
         return self.con.execute(sql, params or [])

@@ -41,6 +41,7 @@ import pyarrow as pa
 
 from ews.errors import StoreError
 from ews.store.db import Cursor, DuckDBStore, Store, T, UpsertCounts, is_postgres_location
+from ews.store.files import private_umask
 
 log = logging.getLogger("ews.store")
 
@@ -338,25 +339,27 @@ class StoreReader:
         if self._stat() == self._generation:
             self._retrying = False
             return
-        try:
-            source = duckdb.connect(str(self._path))
-        except duckdb.Error as exc:
-            text = str(exc).lower()
-            # Held by another process (DuckDB's file lock), or opened by this process with
-            # another configuration (a command run in the server's process): both pass.
-            self._held_elsewhere = "lock" in text
-            if not self._held_elsewhere and "conflict" not in text:
-                log.error("cannot read store %r: %s", self.location, exc)
-            self._retrying = True
-        else:
-            self._retrying = self._held_elsewhere = False
+        # Opening may replay a write-ahead log or spill to disk: such files are 0600.
+        with private_umask():
             try:
-                self._copy(source)
-            except duckdb.Error as exc:  # keep answering from the last good copy
-                log.error("cannot copy store %r: %s", self.location, exc)
+                source = duckdb.connect(str(self._path))
+            except duckdb.Error as exc:
+                text = str(exc).lower()
+                # Held by another process (DuckDB's file lock), or opened by this process with
+                # another configuration (a command run in the server's process): both pass.
+                self._held_elsewhere = "lock" in text
+                if not self._held_elsewhere and "conflict" not in text:
+                    log.error("cannot read store %r: %s", self.location, exc)
                 self._retrying = True
-            finally:
-                source.close()
+            else:
+                self._retrying = self._held_elsewhere = False
+                try:
+                    self._copy(source)
+                except duckdb.Error as exc:  # keep answering from the last good copy
+                    log.error("cannot copy store %r: %s", self.location, exc)
+                    self._retrying = True
+                finally:
+                    source.close()
         with self._done:
             self._done.notify_all()  # waiting readers look again
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ews.records import safe_link
 from ews.store import Store
 
 
@@ -57,8 +58,8 @@ def list_events(
     store: Store, f: EventFilter, *, limit: int, offset: int = 0, with_items: bool = False
 ) -> list[dict[str, Any]]:
     """Events matching ``f``, newest first: every column of ``events``, ``link`` (the source
-    document's, or None) and ``matched`` as a list of terms; with ``with_items`` also
-    ``items``, the HS codes the event is tagged with, in order."""
+    document's when it is an http(s) address, else None) and ``matched`` as a list of terms;
+    with ``with_items`` also ``items``, the HS codes the event is tagged with, in order."""
     cond, params = f.where()
     items = (
         ", (SELECT array_agg(hs ORDER BY hs) FROM event_items i "
@@ -72,6 +73,9 @@ def list_events(
         [*params, limit, offset],
     )
     for r in rows:
+        # Stores written before links were checked on intake (and event files, which carry
+        # their own) may hold other schemes; what is shown as a link is checked again here.
+        r["link"] = safe_link(r["link"])
         r["matched"] = json.loads(r["matched"]) if r["matched"] else []
         if with_items:
             r["items"] = list(r["items"] or [])

@@ -1,13 +1,20 @@
 """The analysts' dashboard: its pages, as one router that ``ews serve`` mounts beside the API.
 
-Pages are rendered on the server (Jinja2) with their charts' Vega-Lite specs inline; the
-browser draws them with Vega from ``/static/vega.js``, which this node serves from the
-vl-convert package, so the dashboard works on a network with no internet.
+Pages are rendered on the server (Jinja2) with their charts' Vega-Lite specs as JSON data
+blocks (``<script type="application/json">``, never run); ``/static/ews.js`` draws them with
+Vega from ``/static/vega.js``, which this node serves from the vl-convert package, so the
+dashboard works on a network with no internet. No page holds an inline script or style.
 
 Signing in: a person pastes an API key with the ``read`` scope once; it is kept in an
 HttpOnly, SameSite=Strict cookie and checked on every page exactly as the API checks its
 header (same hashing, revocation, scopes and rate limit). RED alerts appear only for keys with
 the ``admin`` scope, as in the API. Pages only read: no page changes anything.
+
+The two posts, ``POST /login`` and ``POST /logout``, are defended against cross-site requests
+twice (:func:`_check_post`): the form carries a token that must equal the one in the
+``ews_csrf`` cookie (double submit: another site can neither read nor set it), and an
+``Origin`` (or, without one, a ``Referer``) naming another host is refused, 403. Signing out
+is a post only: ``GET /logout`` shows a form and changes nothing.
 
 The app that includes :data:`router` puts on ``app.state`` the store reader (``reader``), the
 catalogue (``catalog``) and the key check (``gate``, see :class:`KeyCheck`), and installs
@@ -18,7 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 import urllib.parse
 from functools import cache
 from importlib import resources
@@ -42,13 +51,19 @@ from ews.text.gloss import Glossary
 
 COOKIE = "ews_key"
 COOKIE_DAYS = 7
+CSRF_COOKIE = "ews_csrf"
 BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
-# Vega compiles its expressions with Function(), hence 'unsafe-eval'; inline scripts carry
-# the chart specs. Everything else must come from this node.
-CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
-    "frame-ancestors 'none'; form-action 'self'"
+# The policy of the pages that draw charts. Vega compiles its expressions with Function(),
+# hence 'unsafe-eval': the CSP-safe interpreter (vega-interpreter, `ast: true`) is not in the
+# bundle vl-convert ships (vega-embed asks for vega.expressionInterpreter, which it lacks).
+# Nothing else is relaxed: no script is inline (the specs are JSON data blocks that
+# /static/ews.js draws), no style either (Vega-Embed's and Vega-Tooltip's are in
+# /static/charts.css), and everything comes from this node. Pages without charts (sign-in,
+# sign-out, errors) get the strict policy of ews.api.middleware.SecurityHeaders: no 'unsafe-*'.
+CHART_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
 router = APIRouter(include_in_schema=False)
@@ -122,6 +137,8 @@ def _glossary(request: Request) -> Glossary:
 
 
 def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLResponse:
+    """A page with charts, for a signed-in key."""
+    csrf = _csrf(request)
     html = (
         _environment()
         .get_template(template)
@@ -131,11 +148,78 @@ def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLR
             catalog=_catalog(request),
             path=request.url.path,
             store_status=_reader(request).status(),
+            charts=True,
+            csrf=csrf,
             **context,
         )
     )
     # Nothing leaves for another host: all scripts, styles and data come from this node.
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP})
+    response = HTMLResponse(html, headers={"Content-Security-Policy": CHART_CSP})
+    _keep_csrf(request, response, csrf)
+    return response
+
+
+def _plain(
+    request: Request, template: str, code: int = 200, csrf: str = "", **context: Any
+) -> HTMLResponse:
+    """A page without charts nor a signed-in key (sign-in, sign-out, errors): it gets the
+    app's strict policy (no inline or evaluated script)."""
+    html = (
+        _environment()
+        .get_template(template)
+        .render(request=request, key=None, charts=False, csrf=csrf, **context)
+    )
+    return HTMLResponse(html, status_code=code)
+
+
+# -- cross-site request forgery -------------------------------------------------------------
+def _csrf(request: Request) -> str:
+    """The browser's anti-forgery token: the one in its cookie, or a new one."""
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if len(token) == 43 and all(c.isalnum() or c in "-_" for c in token):
+        return token
+    return secrets.token_urlsafe(32)
+
+
+def _keep_csrf(request: Request, response: Response, token: str) -> None:
+    """Set the anti-forgery cookie when the browser does not hold ``token`` yet."""
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(
+            CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the post comes from another site: an ``Origin`` (or,
+    without one, a ``Referer``) whose host is not this one; ``Origin: null`` (a sandboxed
+    frame, a redirect from elsewhere) counts as another site. Hosts are compared, not
+    schemes: a TLS-terminating proxy in front changes the scheme, not the host."""
+    host = request.headers.get("host", "").lower()
+    origin = request.headers.get("origin")
+    source = origin if origin is not None else request.headers.get("referer")
+    if source is None:
+        return True  # not a browser, or one that says nothing: the token decides
+    return urllib.parse.urlsplit(source.strip()).netloc.lower() == host != ""
+
+
+def _check_post(request: Request, form: dict[str, list[str]]) -> None:
+    """Refuse (403) a sign-in or sign-out posted from another site or without this
+    browser's anti-forgery token."""
+    if not _same_origin(request):
+        raise HTTPException(403, "refused: this form was posted from another site")
+    sent = (form.get("csrf") or [""])[0]
+    held = request.cookies.get(CSRF_COOKIE, "")
+    if not held or not hmac.compare_digest(sent.encode(), held.encode()):
+        raise HTTPException(403, "refused: the form has expired; open it again and retry")
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    body = (await request.body()).decode("utf-8", "replace")
+    return urllib.parse.parse_qs(body)
 
 
 def _viewer(request: Request) -> ApiKey | RedirectResponse:
@@ -149,6 +233,9 @@ def _viewer(request: Request) -> ApiKey | RedirectResponse:
         key = _gate(request).check(token, "read")
     except HTTPException as exc:
         if exc.status_code == 401:
+            if exc.detail == "expired API key":
+                query = urllib.parse.urlencode({"next": target, "error": exc.detail})
+                return RedirectResponse(f"/login?{query}", status_code=303)
             return login
         raise
     return key
@@ -182,21 +269,42 @@ def ews_css() -> Response:
     return Response(_css(), media_type="text/css")
 
 
+@cache
+def _own(name: str) -> str:
+    return resources.files("ews.web").joinpath("static", name).read_text("utf-8")
+
+
+@router.get("/static/ews.js")
+def ews_js() -> Response:
+    return Response(_own("ews.js"), media_type="text/javascript")
+
+
+@router.get("/static/charts.css")
+def charts_css() -> Response:
+    return Response(_own("charts.css"), media_type="text/css")
+
+
 # -- signing in --------------------------------------------------------------------------------
 @router.get("/login")
 def login_form(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
-    html = (
-        _environment()
-        .get_template("login.html")
-        .render(request=request, key=None, next=_safe_next(next), error=error, path="/login")
+    csrf = _csrf(request)
+    response = _plain(
+        request,
+        "login.html",
+        401 if error else 200,
+        csrf,
+        next=_safe_next(next),
+        error=error,
+        path="/login",
     )
-    return HTMLResponse(html, status_code=401 if error else 200)
+    _keep_csrf(request, response, csrf)
+    return response
 
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
-    body = (await request.body()).decode("utf-8", "replace")
-    form = urllib.parse.parse_qs(body)
+    form = await _form(request)
+    _check_post(request, form)
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or ["/"])[0])
     try:
@@ -217,9 +325,19 @@ async def login_submit(request: Request) -> Response:
 
 
 @router.get("/logout")
-def logout() -> Response:
+def logout_form(request: Request) -> HTMLResponse:
+    """A button to sign out, and nothing else: a link (from any site) cannot sign out."""
+    csrf = _csrf(request)
+    response = _plain(request, "logout.html", 200, csrf, path="/logout")
+    _keep_csrf(request, response, csrf)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    _check_post(request, await _form(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
     return response
 
 
@@ -414,12 +532,11 @@ async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
     so) and for static files."""
     if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
         return await http_exception_handler(request, exc)
-    html = (
-        _environment()
-        .get_template("error.html")
-        .render(request=request, key=None, status=exc.status_code, detail=exc.detail, path="")
+    response = _plain(
+        request, "error.html", exc.status_code, status=exc.status_code, detail=exc.detail, path=""
     )
-    return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def _country(catalog: Catalog, text: str | None) -> str | None:

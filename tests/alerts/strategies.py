@@ -6,7 +6,15 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from ews.alerts.records import LEVELS, TLPS, Alert, Evidence, alert_id_for
+from ews.alerts.records import (
+    LEVELS,
+    NODE_SEPARATOR,
+    TLPS,
+    Alert,
+    Evidence,
+    alert_id_for,
+    legacy_alert_id_for,
+)
 
 # Text XML 1.0 can carry: no C0 controls except tab/newline/CR, no surrogates, no U+FFFE/FFFF.
 XML_TEXT = st.text(
@@ -61,9 +69,20 @@ def alerts(draw: st.DrawFn, tlp: str | None = None) -> Alert:
     supplier = draw(st.one_of(st.none(), COUNTRY))
     importer = draw(st.one_of(st.none(), COUNTRY))
     onset = draw(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2089, 1, 1)))
-    alert_id = alert_id_for(hs, supplier, importer, onset)
+    origin = draw(NODE)
+    # Mostly today's ids (namespaced by the origin node), sometimes a legacy one (stores and
+    # partners from before namespacing).
+    alert_id = draw(
+        st.sampled_from(
+            [
+                alert_id_for(hs, supplier, importer, onset, node=origin),
+                legacy_alert_id_for(hs, supplier, importer, onset),
+            ]
+        )
+    )
     version = draw(st.integers(min_value=1, max_value=10_000))
-    earlier = draw(st.lists(st.integers(1, 10_000), max_size=3, unique=True))
+    earlier = draw(st.lists(st.integers(1, version), max_size=3, unique=True))
+    earlier = [v for v in earlier if v < version]
     expires = draw(st.one_of(st.none(), AWARE))
     return Alert(
         alert_id=alert_id,
@@ -82,8 +101,22 @@ def alerts(draw: st.DrawFn, tlp: str | None = None) -> Alert:
         references=tuple(f"{alert_id}#{v}" for v in earlier),
         tlp=tlp or draw(st.sampled_from(TLPS)),
         recipients=tuple(draw(st.lists(NODE, max_size=3))),
-        origin_node=draw(NODE),
+        origin_node=origin,
         onset=onset,
         sent=draw(AWARE),
         expires=expires,
     )
+
+
+def owned_by(alert: Alert, node: str) -> Alert:
+    """The same alert raised by ``node``: its origin and, for a namespaced id, the id's node
+    part (and the references, which stay inside the id) changed together, validated."""
+    episode, sep, _ = alert.alert_id.rpartition(NODE_SEPARATOR)
+    alert_id = episode + sep + node if sep else alert.alert_id
+    data = alert.model_dump()
+    data.update(
+        alert_id=alert_id,
+        origin_node=node,
+        references=tuple(alert_id + "#" + r.rpartition("#")[2] for r in alert.references),
+    )
+    return Alert.model_validate(data)

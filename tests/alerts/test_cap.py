@@ -23,7 +23,7 @@ NS = {"c": cap.CAP_NS}
 
 def sample(**changes: object) -> Alert:
     onset = dt.date(2026, 1, 5)
-    alert_id = alert_id_for("280530", "CN", "KR", onset)
+    alert_id = alert_id_for("280530", "CN", "KR", onset, node="KR")
     base = Alert(
         alert_id=alert_id,
         version=2,

@@ -27,7 +27,7 @@ from ews.alerts.signing import (
     seal,
 )
 from ews.errors import EwsError, InputError
-from tests.alerts.strategies import alerts
+from tests.alerts.strategies import alerts, owned_by
 from tests.alerts.test_cap import sample
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -54,7 +54,7 @@ def test_signed_alert_opens_to_the_same_alert(alert: Alert) -> None:
     # Pydantic's JSON drops offsets with seconds (+00:00:37); no real zone has them since 1972.
     for t in (alert.sent, alert.expires):
         assume(t is None or (t.utcoffset() or dt.timedelta(0)).total_seconds() % 60 == 0)
-    alert = alert.model_copy(update={"origin_node": "KR"})
+    alert = owned_by(alert, "KR")
     message = seal(alert, KR, sender="KR", recipient="US", now=NOW)
     assert _open(message) == alert
 
@@ -103,7 +103,9 @@ def _stranger(m: dict[str, Any]) -> None:
 def _relay(m: dict[str, Any]) -> None:
     from ews.alerts.signing import sign
 
-    m["envelope"]["payload"]["origin_node"] = "JP"
+    # A consistent alert of JP's (its id names JP too) that KR passes on.
+    relayed = owned_by(Alert.model_validate(m["envelope"]["payload"]), "JP")
+    m["envelope"]["payload"] = json.loads(relayed.model_dump_json())
     m.update(sign(m["envelope"], KR))
 
 

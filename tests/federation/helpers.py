@@ -50,7 +50,7 @@ def link(*nodes: NodeUnderTest) -> None:
 def alert(origin: str, n: int, tlp: Tlp, recipients: tuple[str, ...] = ()) -> Alert:
     """Version 1 of a distinct alert raised by ``origin``."""
     return sample(
-        alert_id=f"ews-280530-CN-KR-2026010{n}-test{n:04d}",
+        alert_id=f"ews-280530-CN-KR-2026010{n}-test{n:04d}@{origin}",
         version=1,
         msg_type="Alert",
         references=(),

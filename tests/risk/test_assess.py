@@ -63,7 +63,8 @@ def test_episode_lifecycle(catalog: Catalog) -> None:
     alerts = [a for a in result.alerts if a.importer is None]
     assert alerts[0].msg_type == "Alert" and alerts[-1].msg_type == "Cancel"
     first = alerts[0]
-    assert first.alert_id == alert_id_for(first.hs, "CN", None, D0)
+    assert first.alert_id == alert_id_for(first.hs, "CN", None, D0, node="KR")
+    assert first.alert_id.endswith("@KR") and first.origin_node == "KR"
     assert first.onset == D0 and first.level in ("alert", "serious")
     assert first.evidence and first.evidence[0].text == "evidence for a"
     for n, a in enumerate(alerts, start=1):

@@ -102,6 +102,18 @@ def page(browser: object, server: str, api: Api) -> Iterator[object]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Whatever the Content-Security-Policy blocks is reported on the console: none may be.
+    pg.on(
+        "console",
+        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    # Nothing is asked of another host.
+    pg.on(
+        "request",
+        lambda req: (
+            None if req.url.startswith((server, "data:", "blob:")) else errors.append(req.url)
+        ),
+    )
     # Sign in the way a person does: the form, the key pasted in.
     pg.goto("/")
     assert "/login" in pg.url
@@ -172,3 +184,41 @@ def test_country_and_concentration_pages_render(page: object, artifacts: Path) -
     page.click("header a[href='/countries/KR']")
     expect(page.locator("#dependent-items")).to_contain_text("Urea")
     page.screenshot(path=str(artifacts / "country-kr.png"), full_page=True)
+
+
+def test_sign_out_is_a_button_and_a_link_does_not_sign_out(page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.goto("/logout")  # what a link from anywhere leads to: a form, nothing done
+    expect(page.locator("#confirm-sign-out")).to_be_visible()
+    page.goto("/concentration")
+    expect(page.locator("h1")).to_contain_text("Supplier concentration")  # still signed in
+    page.click("#sign-out")
+    page.wait_for_url("**/login")
+    page.goto("/concentration")
+    assert "/login" in page.url
+
+
+def test_importer_select_applies_itself(page: object) -> None:
+    """The select's handler lives in /static/ews.js now, not in an inline attribute."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.goto("/items/811292")
+    page.select_option("select[name=importer]", "KR")
+    page.wait_for_url("**/items/811292?importer=KR")
+    expect(page.locator("#shares-chart")).to_have_attribute("data-rendered", "true")
+
+
+def test_api_docs_render_from_this_node(page: object, artifacts: Path) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("EWS API")
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "docs.png"))
+    page.goto("/redoc")
+    expect(page.locator("h1").first).to_contain_text("EWS API")
+    page.screenshot(path=str(artifacts / "redoc.png"))

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from tests.api.conftest import RED_ID, Api
 
 RARE_EARTH_ALERT = "ews-280530-CN-ALL-20250824-"
 
 
-def _signed_in(api: Api, role: str = "read") -> TestClient:
-    c = api.client()
-    r = c.post(
+def csrf_of(c: TestClient) -> str:
+    """The anti-forgery token of the sign-in form, as a browser opening it gets it."""
+    form = c.get("/login").text
+    found = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert found is not None
+    assert c.cookies.get("ews_csrf") == found[1]
+    return found[1]
+
+
+def post_login(
+    c: TestClient, token: str, next: str = "/", headers: dict[str, str] | None = None
+) -> Response:
+    """Post the sign-in form as the browser would (with its anti-forgery token)."""
+    body = urllib.parse.urlencode({"token": token, "next": next, "csrf": csrf_of(c)})
+    return c.post(
         "/login",
-        content=f"token={api.tokens[role]}&next=/",
-        headers={"content-type": "application/x-www-form-urlencoded"},
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded", **(headers or {})},
         follow_redirects=False,
     )
+
+
+def _signed_in(api: Api, role: str = "read") -> TestClient:
+    c = api.client()
+    r = post_login(c, api.tokens[role])
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -51,11 +70,9 @@ def test_pages_need_a_key(api: Api) -> None:
 
 def test_wrong_or_revoked_key_is_refused_at_sign_in(api: Api) -> None:
     c = api.client()
-    r = c.post(
-        "/login",
-        content="token=ews_nope_nope&next=/",
-        headers={"content-type": "application/x-www-form-urlencoded"},
-    )
+    r = post_login(c, "ews_nope_nope")
+    assert r.status_code == 303
+    r = c.get(r.headers["location"])
     assert r.status_code == 401
     assert "unknown or revoked API key" in r.text
     # A forged cookie is no better than no cookie.
@@ -66,12 +83,7 @@ def test_wrong_or_revoked_key_is_refused_at_sign_in(api: Api) -> None:
 def test_sign_in_does_not_redirect_off_site(api: Api) -> None:
     c = api.client()
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        r = c.post(
-            "/login",
-            content=f"token={api.tokens['read']}&next={target}",
-            headers={"content-type": "application/x-www-form-urlencoded"},
-            follow_redirects=False,
-        )
+        r = post_login(c, api.tokens["read"], next=target)
         assert r.headers["location"] == "/"
 
 
@@ -138,7 +150,7 @@ def test_item_page_supply_charts_and_events(api: Api) -> None:
 def test_alert_page_explains(api: Api) -> None:
     c = _signed_in(api)
     board = c.get("/").text
-    alert_id = re.search(r"(ews-280530-CN-ALL-\d{8}-[0-9a-f]{8})", board)
+    alert_id = re.search(r"(ews-280530-CN-ALL-\d{8}-[0-9a-f]{8}(?:@[A-Za-z0-9_.-]+)?)", board)
     assert alert_id
     r = c.get(f"/alerts/{alert_id[1]}")
     assert r.status_code == 200
