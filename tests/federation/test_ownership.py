@@ -46,7 +46,7 @@ def _signals() -> list[Signal]:
     ]
 
 
-def _assess(node: str, catalog: Catalog) -> list[Alert]:
+def _assess(node: str, catalog: Catalog, legacy_ids: frozenset[str] = frozenset()) -> list[Alert]:
     """The global alert versions node ``node``'s risk stage issues for the same news."""
     result = replay(
         _signals(),
@@ -57,6 +57,7 @@ def _assess(node: str, catalog: Catalog) -> list[Alert]:
         catalog=catalog,
         node=node,
         watchlist=[],
+        legacy_ids=legacy_ids,
     )
     alerts = [a for a in result.alerts if a.importer is None]
     assert alerts and alerts[0].msg_type == "Alert" and alerts[-1].msg_type == "Cancel"
@@ -206,26 +207,17 @@ def test_versions_come_only_from_the_origin_of_a_partners_alert(
 
 
 def test_a_store_from_before_namespacing_goes_on_with_its_own_legacy_ids(
-    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+    catalog: Catalog,
 ) -> None:
     # The risk stage replays history on every run: an episode this node already issued under
     # a legacy id keeps that id (instead of being raised a second time under a new one); any
     # other episode gets the namespaced id.
-    import functools
-
-    from ews.risk import assess as assess_module
-    from ews.risk.lifecycle import AlertBook
-
     legacy_id = legacy_alert_id_for("280530", "CN", None, D0)
-    monkeypatch.setattr(
-        assess_module, "AlertBook", functools.partial(AlertBook, legacy_ids=frozenset({legacy_id}))
-    )
-    versions = _assess("KR", catalog)
+    versions = _assess("KR", catalog, frozenset({legacy_id}))
     assert {a.alert_id for a in versions} == {legacy_id}
     assert [a.references for a in versions[:2]] == [(), (f"{legacy_id}#1",)]
     assert all(a.origin_node == "KR" for a in versions)
     # Without it (a new store, or the episode never issued here), the namespaced id.
-    monkeypatch.undo()
     assert {a.alert_id for a in _assess("KR", catalog)} == {
         alert_id_for("280530", "CN", None, D0, node="KR")
     }
