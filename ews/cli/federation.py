@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -93,8 +93,10 @@ def import_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Validate and store an alert version (partners' alerts must be signed)."""
+    from ews.federation.inbox import import_file
+
     result = import_file(open_node(store), file, now=dt.datetime.now(dt.UTC))
-    out.print(result, highlight=False)
+    out.print(result.summary(), highlight=False)
 
 
 @handles_errors
@@ -276,12 +278,3 @@ def federation_status(store: StoreOpt = None) -> None:
             f"{r.ts:%Y-%m-%d %H:%M:%S} refused {r.subject}: {r.reason} – {r.message}",
             highlight=False,
         )
-
-
-# -- import ------------------------------------------------------------------------------------
-def import_file(node: Any, path: Path, *, now: dt.datetime) -> str:
-    """Import one file (CAP XML, alert JSON or a signed message) through the inbox
-    (:func:`ews.federation.inbox.import_file`); returns what happened, in words."""
-    from ews.federation.inbox import import_file as store_file
-
-    return store_file(node, path, now=now).summary()

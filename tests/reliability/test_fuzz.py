@@ -321,7 +321,7 @@ def test_inbox_answers_any_body_with_a_4xx(inbox: TestClient, body: bytes) -> No
 @given(st.data())
 def test_import_file_refuses_cleanly(tmp_path: Path, data: st.DataObject) -> None:
     from ews.alerts import cap
-    from ews.cli.federation import import_file
+    from ews.federation.inbox import import_file
 
     tmp = Path(tempfile.mkdtemp(dir=tmp_path))  # a fresh node for every example
     node = make_node(tmp, "US").node
