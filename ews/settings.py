@@ -188,6 +188,70 @@ class Settings(BaseSettings):
         "sasl.*, ssl.*) merged into every Kafka client's configuration.",
     )
 
+    fetch_timeout: float = Field(
+        default=30,
+        gt=0,
+        description="Seconds `ews run` waits for a live source to connect or send the next "
+        "bytes before the attempt fails (and is retried).",
+    )
+    fetch_max_bytes: int = Field(
+        default=64 * 1024**2,
+        gt=0,
+        description="Largest response read from a live source; a bigger one is cut off and "
+        "counted as an error (a GDELT 15-minute GKG file is a few MB).",
+    )
+    fetch_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Further attempts after a timeout, a refused connection, a 429 or a 5xx, "
+        "with exponential backoff (Retry-After honoured up to fetch_backoff_max).",
+    )
+    fetch_backoff: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds before the first retry; each further retry waits twice as long.",
+    )
+    fetch_backoff_max: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest wait between two attempts, whatever Retry-After asks.",
+    )
+    fetch_host_interval: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds between two requests to one host (robots.txt's Crawl-delay "
+        "when longer), so a node polling many pages of one ministry stays polite.",
+    )
+    fetch_robots: bool = Field(
+        default=True,
+        description="Respect robots.txt (RFC 9309): a page it disallows for our user agent is "
+        "not fetched and the source reports why.",
+    )
+    fetch_contact: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A URL or e-mail address added to the user agent, so a publisher can reach "
+        "whoever runs this node.",
+    )
+    raw_dir: Path | None = Field(
+        default=None,
+        description="Where `ews run` keeps every raw response, named by its SHA-256 (any event "
+        "can be traced to the bytes it came from); default raw/ in the user's data dir, or "
+        "beside the store file.",
+    )
+    comtrade_key: SecretStr | None = Field(
+        default=None,
+        description="UN Comtrade Plus subscription key for `comtrade` live sources "
+        "(sent as Ocp-Apim-Subscription-Key; never shown).",
+    )
+    source_stale_after: float = Field(
+        default=3.0,
+        gt=1,
+        description="A live source is stale when its last success is older than this many of "
+        "its poll intervals (plus one hour): shown as a warning in status, API and dashboard.",
+    )
+
     spark_master: str | None = Field(
         default=None,
         description="Spark master for `--engine spark` (local[2], spark://host:7077, yarn, "

@@ -125,3 +125,14 @@ def sent_times(store: Store, keys: Iterable[str]) -> dict[str, dt.datetime]:
         if payload is not None:
             out[key] = Alert.model_validate_json(payload).sent
     return out
+
+
+def count_versions(store: Store, *, origin: str | None = None) -> int:
+    """How many alert versions are stored (of ``origin``'s alerts only, when given)."""
+    if origin is None:
+        row = store.execute("SELECT count(*) FROM alerts").fetchone()
+    else:
+        row = store.execute(
+            "SELECT count(*) FROM alerts WHERE origin_node = ?", [origin]
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -27,14 +27,23 @@ from ews.api import docs
 from ews.api.deps import Gate
 from ews.api.logs import guard_access_log
 from ews.api.middleware import BodyLimit, NoStoreCache, RefuseNul, SecurityHeaders
-from ews.api.routers import alerts, assessments, backtest, catalog, events, feed, indicators
+from ews.api.routers import (
+    alerts,
+    assessments,
+    backtest,
+    catalog,
+    events,
+    feed,
+    indicators,
+    sources,
+)
 from ews.catalog import load_catalog
 from ews.settings import Settings, get_settings
 from ews.store.reader import StoreReader
 from ews.web import pages
 
 # The order of the routers is the order of the paths in the OpenAPI document.
-ROUTERS = (catalog, alerts, events, assessments, indicators, backtest, feed)
+ROUTERS = (catalog, alerts, events, assessments, indicators, backtest, sources, feed)
 
 
 class _App(FastAPI):

@@ -276,3 +276,40 @@ class FeedOut(_Out):
     limit: int
     offset: int
     items: list[FeedEntry]
+
+
+class SourceStatusOut(_Out):
+    """One live source's health (``ews sources status``): the same fields and the same
+    definition of stale."""
+
+    id: str
+    kind: str
+    url: str
+    lang: str | None
+    country: str | None
+    official: bool
+    enabled: bool
+    every: str = Field(description="Poll interval, e.g. 15m.")
+    lag_declared: str | None = Field(description="The publisher's usual lag, as shipped.")
+    last_attempt: dt.datetime | None
+    last_success: dt.datetime | None
+    last_error: str | None
+    last_error_at: dt.datetime | None
+    failures: int = Field(description="Failed polls in a row.")
+    items_total: int
+    items_last: int
+    newest_published: dt.datetime | None
+    lag_seconds: float | None = Field(
+        description="Publication to fetch of the newest new item of the last poll."
+    )
+    next_poll: dt.datetime | None
+    stale: bool = Field(description="No success within EWS_SOURCE_STALE_AFTER intervals + 1 h.")
+    state: str = Field(description="ok, stale, failing, never or disabled.")
+    note: str
+
+
+class SourcesOut(_Out):
+    """Every live source this node polls, stale and failing first."""
+
+    stale: int
+    items: list[SourceStatusOut]

@@ -23,6 +23,8 @@ from ews.cli import (
     ingest,
     report,
     risk,
+    run,
+    sources,
     stream,
     text,
 )
@@ -53,7 +55,6 @@ def _group(parent: typer.Typer, name: str, about: str) -> typer.Typer:
 
 app.command("items")(catalog.items_cmd)
 app.command("countries")(catalog.countries_cmd)
-app.command("sources")(catalog.sources_cmd)
 app.command("board")(report.board_cmd)
 app.command("demo")(admin.demo_cmd)
 app.command("info")(admin.info_cmd)
@@ -68,6 +69,29 @@ app.command("backtest")(risk.backtest_cmd)
 app.command("export")(federation.export_cmd)
 app.command("import")(federation.import_cmd)
 app.command("serve")(api.serve_cmd)
+app.command("run")(run.run_cmd)
+
+sources_app = typer.Typer(
+    help="Live sources `ews run` polls (and the file readers of `ews ingest`).",
+    invoke_without_command=True,
+)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback()
+def _sources_default(ctx: typer.Context) -> None:
+    # `ews sources` alone lists, as it did before it had subcommands.
+    if ctx.invoked_subcommand is None:
+        sources.sources_list(readers=True, defaults=False, fmt="table", store=None)
+
+
+sources_app.command("list")(sources.sources_list)
+sources_app.command("add")(sources.sources_add)
+sources_app.command("remove")(sources.sources_remove)
+sources_app.command("enable")(sources.sources_enable)
+sources_app.command("disable")(sources.sources_disable)
+sources_app.command("status")(sources.sources_status)
+sources_app.command("raw")(sources.sources_raw)
 
 ingest_app = _group(app, "ingest", "Ingest source files into the store (idempotent).")
 ingest_app.command("prices")(ingest.ingest_prices)

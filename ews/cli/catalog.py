@@ -1,4 +1,4 @@
-"""``ews items``, ``ews countries`` and ``ews sources``: what the node knows without a store."""
+"""``ews items`` and ``ews countries``: what the node knows without a store."""
 
 from __future__ import annotations
 
@@ -77,16 +77,3 @@ def countries_cmd(
     out.print(table)
     if not rows:
         raise typer.Exit(1)
-
-
-@handles_errors
-def sources_cmd() -> None:
-    """List the sources this node can read, from their YAML descriptions."""
-    from ews.sources.registry import load_specs
-
-    table = Table(title="sources")
-    for col in ("id", "kind", "format", "licence", "name"):
-        table.add_column(col)
-    for s in load_specs().values():
-        table.add_row(s.id, s.kind, s.format, s.licence, s.name)
-    out.print(table)

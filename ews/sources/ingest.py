@@ -54,9 +54,9 @@ class IngestReport:
         return text
 
 
-_PRICE_KEY: tuple[str, ...] = ("source_id", "series_id", "freq", "period")
-_PRICE_VALUES: tuple[str, ...] = ("value", "unit", "hs", "series_name")
-_TRADE_KEY: tuple[str, ...] = (
+PRICE_KEY: tuple[str, ...] = ("source_id", "series_id", "freq", "period")
+PRICE_VALUES: tuple[str, ...] = ("value", "unit", "hs", "series_name")
+TRADE_KEY: tuple[str, ...] = (
     "source_id",
     "reporter",
     "partner",
@@ -65,7 +65,7 @@ _TRADE_KEY: tuple[str, ...] = (
     "period",
     "product_key",
 )
-_TRADE_VALUES: tuple[str, ...] = ("value_usd", "quantity", "quantity_unit", "hs", "item_group")
+TRADE_VALUES: tuple[str, ...] = ("value_usd", "quantity", "quantity_unit", "hs", "item_group")
 
 
 def sync_source(store: Store, spec: SourceSpec) -> None:
@@ -115,7 +115,7 @@ def _dedupe(
     return list(seen.values()), duplicates
 
 
-def _price_table(rows: Sequence[PriceObservation], now: dt.datetime) -> pa.Table:
+def price_table(rows: Sequence[PriceObservation], now: dt.datetime) -> pa.Table:
     return pa.table(
         {
             "source_id": [r.provenance.source_id for r in rows],
@@ -135,7 +135,7 @@ def _price_table(rows: Sequence[PriceObservation], now: dt.datetime) -> pa.Table
     )
 
 
-def _trade_table(rows: Sequence[TradeObservation], now: dt.datetime) -> pa.Table:
+def trade_table(rows: Sequence[TradeObservation], now: dt.datetime) -> pa.Table:
     return pa.table(
         {
             "source_id": [r.provenance.source_id for r in rows],
@@ -203,10 +203,10 @@ def ingest_file(
             file,
         )
         table, name, key, compare = (
-            _price_table(rows, now),
+            price_table(rows, now),
             "price_observations",
-            _PRICE_KEY,
-            _PRICE_VALUES,
+            PRICE_KEY,
+            PRICE_VALUES,
         )
     else:
         rows, report.duplicates = _dedupe(
@@ -216,10 +216,10 @@ def ingest_file(
             file,
         )
         table, name, key, compare = (
-            _trade_table(rows, now),
+            trade_table(rows, now),
             "trade_observations",
-            _TRADE_KEY,
-            _TRADE_VALUES,
+            TRADE_KEY,
+            TRADE_VALUES,
         )
 
     with store.transaction():

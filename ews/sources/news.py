@@ -6,7 +6,7 @@ oversized or wrongly encoded document is skipped and counted under its reason
 (``ReadContext.skipped``) so the rest of the batch goes through; a file that is not what its
 format says (not a feed, binary where text was expected) raises :class:`InputError`.
 
-Live feeds (:func:`fetch_feed`) go through the same parser as feed files.
+Live feeds (``ews run``, :mod:`ews.sources.live`) go through the same parsers as files.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import importlib
 import io
 import json
 import re
-import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -341,49 +340,27 @@ def read_feed(ctx: ReadContext) -> Iterator[Document]:
     )
 
 
-Fetch = Callable[[str, float], bytes]
-
-
-def urllib_fetch(url: str, timeout: float) -> bytes:
-    """GET ``url`` with the standard library; only http and https are allowed."""
-    if not url.startswith(("http://", "https://")):
-        raise InputError("only http and https feeds can be fetched", file=url)
-    request = urllib.request.Request(url, headers={"User-Agent": "ews-feed-reader/0.1"})  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            data: bytes = response.read(DEFAULT_MAX_DOC_BYTES * 10)
-            return data
-    except OSError as exc:
-        raise InputError(f"cannot fetch feed: {exc}", file=url) from exc
-
-
-def fetch_feed(
-    url: str,
-    *,
-    source_id: str = "news-feed",
-    fetch: Fetch | None = None,
-    timeout: float = 20.0,
-) -> list[Document]:
-    """The documents of a live RSS/Atom feed, read by the same parser as feed files.
-
-    ``fetch`` is injectable (tests hand in recorded responses; a node may use its own HTTP
-    client); by default the standard library fetches the URL.
-    """
-    data = (fetch or urllib_fetch)(url, timeout)
-    sha = hashlib.sha256(data).hexdigest()
-    return parse_feed(data, source_id=source_id, file_name=url, file_sha256=sha, skipped={})
-
-
 # -- HTML ----------------------------------------------------------------------------------
-def read_html(ctx: ReadContext) -> Iterator[Document]:
-    """One document per HTML page: main text, title and date as found by trafilatura."""
-    data = _read_bytes(ctx.file)
-    if len(data) > _max_doc_bytes(ctx.spec):
-        ctx.skip("document over the size limit")
-        return
+def html_document(
+    data: bytes,
+    *,
+    source_id: str,
+    provenance: Provenance,
+    skip: Callable[[str], None],
+    lang: str | None = None,
+    link: str | None = None,
+    title: str | None = None,
+    max_bytes: int = DEFAULT_MAX_DOC_BYTES,
+) -> Document | None:
+    """One page as a document: main text, title and date as found by trafilatura; None (and
+    the reason counted through ``skip``) when the page holds no text to read. ``lang``,
+    ``link`` and ``title`` are used where the page itself says nothing."""
+    if len(data) > max_bytes:
+        skip("document over the size limit")
+        return None
     if b"\x00" in data[:8192]:
-        ctx.skip("binary data, not text")
-        return
+        skip("binary data, not text")
+        return None
     import trafilatura  # imported here: heavy, and only HTML sources need it
 
     result = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
@@ -391,25 +368,41 @@ def read_html(ctx: ReadContext) -> Iterator[Document]:
     if result is not None:
         meta = result.as_dict() if hasattr(result, "as_dict") else dict(result)
     text = str(meta.get("text") or "").strip()
-    title = str(meta.get("title") or "").strip()
+    found_title = str(meta.get("title") or "").strip() or (title or "").strip()
     if not text:
-        ctx.skip("no main text in page")
-        return
-    if title and text.startswith(title):
-        text = text[len(title) :].strip()
+        skip("no main text in page")
+        return None
+    if found_title and text.startswith(found_title):
+        text = text[len(found_title) :].strip()
     found = _HTML_LANG.search(data[:4096])
-    lang = lang_code(found.group(1).decode("ascii")) if found else None
-    yield Document(
-        doc_id=content_id(title, text),
-        source_id=ctx.spec.id,
-        title=title,
+    page_lang = lang_code(found.group(1).decode("ascii")) if found else None
+    url = link or (str(meta.get("url")) if meta.get("url") else None)
+    return Document(
+        doc_id=content_id(link) if link else content_id(found_title, text),
+        source_id=source_id,
+        title=found_title,
         text=text,
         published=parse_published(meta.get("date")),
-        lang=lang or lang_code(ctx.spec.get("lang")),
-        link=str(meta.get("url")) if meta.get("url") else None,
+        lang=page_lang or lang_code(lang),
+        link=url,
         outlet=str(meta.get("sitename")) if meta.get("sitename") else None,
-        provenance=_provenance(ctx, 1),
+        provenance=provenance,
     )
+
+
+def read_html(ctx: ReadContext) -> Iterator[Document]:
+    """One document per HTML page: main text, title and date as found by trafilatura."""
+    data = _read_bytes(ctx.file)
+    doc = html_document(
+        data,
+        source_id=ctx.spec.id,
+        provenance=_provenance(ctx, 1),
+        skip=ctx.skip,
+        lang=ctx.spec.get("lang"),
+        max_bytes=_max_doc_bytes(ctx.spec),
+    )
+    if doc is not None:
+        yield doc
 
 
 # -- choosing a source for a file ----------------------------------------------------------

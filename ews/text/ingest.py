@@ -155,6 +155,11 @@ def _stored_hashes(store: Store, ids: Sequence[str]) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
+def stored_ids(store: Store, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are stored documents already (to tell new items from known ones)."""
+    return set(_stored_hashes(store, ids)) if ids else set()
+
+
 def ingest_news_file(
     store: Store,
     extractor: Extractor,

@@ -46,6 +46,8 @@ from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.report import charts, views
+from ews.settings import get_settings
+from ews.sources.live.status import lag_text, source_statuses
 from ews.store.reader import StoreReader
 from ews.text.gloss import Glossary
 
@@ -137,8 +139,14 @@ def _glossary(request: Request) -> Glossary:
 
 
 def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLResponse:
-    """A page with charts, for a signed-in key."""
+    """A page with charts, for a signed-in key; every such page warns of stale sources."""
     csrf = _csrf(request)
+    if "stale_sources" not in context:
+        with _reader(request).read() as store:
+            statuses = source_statuses(
+                store, now=dt.datetime.now(dt.UTC), stale_after=get_settings().source_stale_after
+            )
+        context["stale_sources"] = [r.id for r in statuses if r.stale]
     html = (
         _environment()
         .get_template(template)
@@ -524,6 +532,28 @@ def concentration_page(request: Request) -> Response:
         key,
         concentration_chart=charts.concentration_chart(frame),
         rows=frame.sort_values("share", ascending=False).to_dict("records"),
+    )
+
+
+@router.get("/sources", response_model=None)
+def sources_page(request: Request) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    settings = get_settings()
+    with _reader(request).read() as store:
+        rows = source_statuses(
+            store, now=dt.datetime.now(dt.UTC), stale_after=settings.source_stale_after
+        )
+    return _page(
+        request,
+        "sources.html",
+        key,
+        rows=rows,
+        stale=[r.id for r in rows if r.stale],
+        stale_sources=[],  # this page says it in full
+        stale_after=f"{settings.source_stale_after:g}",
+        lag=lag_text,
     )
 
 

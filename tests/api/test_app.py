@@ -244,6 +244,7 @@ def test_openapi_document(client: TestClient) -> None:
         f"{V1}/indicators/dependence",
         f"{V1}/indicators/anomalies",
         f"{V1}/backtest",
+        f"{V1}/sources",
         f"{V1}/feed",
         f"{V1}/status",
     }

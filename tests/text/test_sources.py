@@ -16,7 +16,6 @@ from ews.records import Document
 from ews.sources.files import open_input
 from ews.sources.news import (
     documents_from_lines,
-    fetch_feed,
     lang_code,
     parse_published,
     spec_for_file,
@@ -191,25 +190,6 @@ def test_html_fixture(catalog: Catalog) -> None:
     assert "tungsten ore" in doc.text and "Home" not in doc.text
     assert doc.lang == "en"
     assert doc.published is not None and doc.published.date().isoformat() == "2025-03-04"
-
-
-def test_live_feed_through_recorded_response() -> None:
-    recorded = (FIXTURES / "synthetic-rss.xml").read_bytes()
-    calls: list[str] = []
-
-    def fake_fetch(url: str, timeout: float) -> bytes:
-        calls.append(url)
-        return recorded
-
-    docs = fetch_feed("https://example.invalid/feed.xml", fetch=fake_fetch)
-    assert calls == ["https://example.invalid/feed.xml"]
-    assert [d.doc_id for d in docs] == ["synthetic-a1", "synthetic-a2"]
-    assert docs[0].provenance.file_name == "https://example.invalid/feed.xml"
-
-
-def test_live_fetch_refuses_other_schemes() -> None:
-    with pytest.raises(InputError, match="http and https"):
-        fetch_feed("file:///etc/passwd")
 
 
 def test_source_chosen_by_file_name() -> None:

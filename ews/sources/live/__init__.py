@@ -1,0 +1,1 @@
+"""Live sources: polled over HTTP by `ews run` (docs/live.md)."""
