@@ -34,6 +34,7 @@ from ews.text.lexicon import (
     COUNTRY,
     IGNORE,
     ITEM,
+    NOT_COUNTRY,
     OPINION,
     TRIGGER,
     Entry,
@@ -65,6 +66,89 @@ _POSSESSIVE = {
     "vi": (" của ", " tại ", " ở "),
     "en": (" by ", " of ", " in ", " at "),
 }
+# A country owned by something before it is not the actor of a measure: "dầu khí của Nga ...
+# vì lệnh trừng phạt" (Russia's oil, under sanctions), "the revenue of Russia".
+_OWNED = {"vi": ("của",), "en": ("of",)}
+# A country between which and the measure stands a passive marker suffers it: "Venezuela ...
+# bị cấm vận", "伊朗遭美国制裁", "러시아가 ... 제재를 받".
+_PASSIVE = {
+    "vi": (" bị ", " chịu "),
+    "zh": ("被", "遭", "受到"),
+    "ja": ("を受け", "を科され", "対象"),
+    "ko": ("받", "당한", "당하"),
+    "en": (" under ", " hit by ", " faces ", " facing "),
+}
+_MEASURES = frozenset(
+    {"export_restriction", "import_restriction", "sanction", "restriction_eased", "conflict"}
+)
+# Headline short forms of country names: one character that is a country only in a title,
+# standing alone between separators ("中, 희토류 수출 통제", "米、半導体規制", "美 상무부").
+_ABBREVIATIONS: dict[str, dict[str, str]] = {
+    "ko": {
+        "中": "CN",
+        "美": "US",
+        "日": "JP",
+        "韓": "KR",
+        "北": "KP",
+        "露": "RU",
+        "英": "GB",
+        "獨": "DE",
+        "佛": "FR",
+        "印": "IN",
+        "濠": "AU",
+        "臺": "TW",
+        "台": "TW",
+        "한": "KR",
+        "미": "US",
+        "일": "JP",
+        "중": "CN",
+        "러": "RU",
+        "북": "KP",
+    },
+    "ja": {
+        "中": "CN",
+        "米": "US",
+        "日": "JP",
+        "韓": "KR",
+        "露": "RU",
+        "英": "GB",
+        "独": "DE",
+        "仏": "FR",
+        "印": "IN",
+        "豪": "AU",
+        "台": "TW",
+        "朝": "KP",
+    },
+    "zh": {
+        "中": "CN",
+        "美": "US",
+        "日": "JP",
+        "韩": "KR",
+        "韓": "KR",
+        "俄": "RU",
+        "英": "GB",
+        "德": "DE",
+        "法": "FR",
+        "印": "IN",
+        "澳": "AU",
+        "朝": "KP",
+        "欧": "_",
+        "歐": "_",
+    },
+}
+_ABBREV_SEPARATORS = frozenset(" ,、，·・:：;；\"'“”‘’「」『』[]()（）〈〉《》|/-–—")
+_TOPIC = {"ja": ("は", "が", "も、"), "ko": ("은", "는", "이 ", "가 ", "이,", "가,")}
+_HOME = {"vi": "VN", "ko": "KR", "ja": "JP", "zh": "CN"}
+_DOMESTIC = frozenset(
+    {"price_spike", "shortage", "natural_disaster", "production_disruption", "logistics_disruption"}
+)
+_KO_PARTICLES = frozenset("의은는이가을를에과와도")
+_SPORTS_CANCELS = frozenset({"sanction", "conflict", "restriction_eased"})
+_KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a0" <= ch <= "\u30ff" or ch == "ー"
 
 
 def event_id(doc_id: str, event_type: str, country: str | None, items: Iterable[str]) -> str:
@@ -215,6 +299,14 @@ class Extractor:
                 if start > 0 and _is_word_char(low[start - 1]):
                     continue
                 right_ok = stop >= n or not _is_word_char(low[stop])
+            # A katakana word inside a longer one is another word: リチウム in トリチウム
+            # (tritium), スト in ストロンチウム (strontium).
+            kana = lang == "ja" and _KATAKANA.match(low[start:stop]) is not None
+            if kana and (
+                (start > 0 and _is_katakana(low[start - 1]))
+                or (stop < n and _is_katakana(low[stop]))
+            ):
+                continue
             for e in entries:
                 if lang not in e.langs:
                     continue
@@ -227,6 +319,17 @@ class Extractor:
                 if e.capital and not text[start].isupper():
                     continue
                 hits.append(Hit(start, stop, e))
+        blockers = [h for h in hits if h.entry.kind == NOT_COUNTRY]
+        if blockers:
+            hits = [
+                h
+                for h in hits
+                if h.entry.kind != NOT_COUNTRY
+                and not (
+                    h.entry.kind == COUNTRY
+                    and any(b.start < h.end and h.start < b.end for b in blockers)
+                )
+            ]
         return _drop_contained(hits)
 
     def prepare(self, doc: Document) -> Prepared | None:
@@ -248,6 +351,10 @@ class Extractor:
             lang=lang, text=text, title_end=len(ctitle) if ctitle else 0, unaccented=unaccented
         )
         prepared.hits = self.scan(text, lang, unaccented)
+        if prepared.title_end and lang in _ABBREVIATIONS:
+            extra = _title_abbreviations(text[: prepared.title_end], lang, prepared.hits)
+            if extra:
+                prepared.hits = sorted([*prepared.hits, *extra], key=lambda h: (h.start, -h.end))
         return prepared
 
     # -- extraction ------------------------------------------------------------------------
@@ -298,6 +405,12 @@ class Extractor:
             opinion = True
 
         per_sentence = _by_sentence(prep.hits, spans)
+        doc_countries = any(h.entry.kind == COUNTRY for h in prep.hits)
+        # A sports story's "sanctions" are a federation's penalties (FIFA, a league).
+        sports = any(
+            h.entry.kind == CONCEPT and h.entry.label == "sports" and h.end <= prep.title_end
+            for h in prep.hits
+        )
         title_items: tuple[str, ...] = ()
         title_country: Hit | None = None
         title_coop = False
@@ -314,7 +427,9 @@ class Extractor:
                 title_items = _codes(items)
                 actors = [c for c in countries if not _is_target(c, text, lang, lex)]
                 title_country = actors[0] if actors else None
-            found = self._sentence_events(hits, items, lang)
+            found = self._sentence_events(hits, items, lang, is_title=is_title)
+            if sports:
+                found = [(c, cue) for c, cue in found if c.type not in _SPORTS_CANCELS]
             if is_title:
                 title_coop = not any(c.type in DISRUPTIONS for c, _ in found) and any(
                     h.entry.kind == CONCEPT and h.entry.label == "cooperation" for h in hits
@@ -322,15 +437,22 @@ class Extractor:
             for cand, cue in found:
                 span0 = min(h.start for h in cand.hits)
                 span1 = max(h.end for h in cand.hits)
-                codes = _codes(_near_items(items, span0, span1, cjk=lang in _CJK))
+                # A price rise is of the goods named right by it: "giá vàng tăng mạnh, dầu thô
+                # giảm" is gold's, not crude oil's.
+                reach = 12 if cand.type == "price_spike" else None
+                codes = _codes(_near_items(items, span0, span1, cjk=lang in _CJK, reach=reach))
                 conf = cand.weight
                 if codes:
                     conf += 0.15
                 elif title_items and not is_title:
                     codes = title_items
                     conf += 0.05
-                if not codes and cand.type in lex.require_item:
-                    continue
+                if (
+                    not codes
+                    and cand.type in lex.require_item
+                    and not _near_items(items, span0, span1, cjk=lang in _CJK, reach=reach)
+                ):
+                    continue  # goods outside the catalogue (fuel, rice) and makers count too
                 country_hit = _pick_country(
                     countries,
                     span0,
@@ -339,10 +461,20 @@ class Extractor:
                     lang=lang,
                     lex=lex,
                     possessive=cand.type not in ("import_restriction", "sanction", "cooperation"),
+                    measure=cand.type in _MEASURES,
                 )
                 if country_hit is not None:
                     conf += 0.1
-                elif title_country is not None and not is_title:
+                elif (
+                    title_country is not None
+                    and not is_title
+                    and not (
+                        cand.type in _MEASURES
+                        and any(_suffers(c, text, lang, span0) for c in countries)
+                    )
+                ):
+                    # The title's actor, unless this sentence names who suffers the measure
+                    # (then its actor is simply not said here).
                     country_hit = title_country
                     conf += 0.05
                 if is_title:
@@ -350,7 +482,8 @@ class Extractor:
                 if any(h.entry.folded for h in cand.hits):
                     conf -= 0.1
                 if opinion and cand.type != "cooperation":
-                    conf -= 0.2
+                    # Explainers, opinion and question titles retell; they rarely break news.
+                    conf -= 0.35
                 if title_coop and not is_title and cand.type in DISRUPTIONS:
                     conf -= 0.25
                 if cue == "hypothetical":
@@ -364,6 +497,12 @@ class Extractor:
                 country = country_hit.entry.label if country_hit is not None else None
                 if country == NOT_A_COUNTRY:
                     country = None
+                elif cand.type == "cooperation" and len(_actor_set(countries, text, lang, lex)) > 1:
+                    country = None  # "Mỹ và Trung Quốc đạt thỏa thuận": both sides, no one actor
+                elif country is None and not doc_countries and cand.type in _DOMESTIC:
+                    # A local story that names no country at all happens where it is published:
+                    # "giá xăng dầu tăng mạnh" in a Vietnamese paper is Vietnam's.
+                    country = _HOME.get(lang)
                 etype: EventType = cand.type  # type: ignore[assignment]
                 eid = event_id(doc.doc_id, etype, country, codes)
                 matched = [h.entry.term for h in cand.hits]
@@ -437,7 +576,7 @@ class Extractor:
         return False
 
     def _sentence_events(
-        self, hits: Sequence[Hit], items_found: Sequence[Hit], lang: str
+        self, hits: Sequence[Hit], items_found: Sequence[Hit], lang: str, *, is_title: bool = False
     ) -> list[tuple[_Candidate, str]]:
         """The events of one sentence with the cue that shaped them ('' for none)."""
         lex = self.lexicon
@@ -477,6 +616,10 @@ class Extractor:
         for t in triggers:
             cands.append(_Candidate(t.entry.label, (t,), 0, 0.6))
         cands.sort(key=lambda c: (c.gap, -c.weight, c.hits[0].start))
+        # Whole-sentence cues: a denial ("not affected", "baseless", "không liên quan") takes
+        # back every disruption of the sentence; sports turns "sanctions" into penalties.
+        denied = bool(by_concept.get("denial"))
+        sporting = bool(by_concept.get("sports"))
         used: set[tuple[int, int]] = set()
         chosen: list[tuple[_Candidate, str]] = []
         cue_window = lex.window(lang, cue=True)
@@ -511,6 +654,14 @@ class Extractor:
                 return None
 
             cue = ""
+            if denied and cand.type != "cooperation":
+                continue
+            if sporting and cand.type in _SPORTS_CANCELS:
+                continue
+            # A measure told as background ("Previously, ... in July 2023", "此前", "trước
+            # đó") is old news inside a new story: not a new event (titles are news).
+            if not is_title and near("background", after=False, window=cue_window * 3):
+                continue
             if cand.type in lex.easable and (
                 near("ease", after=True)
                 or near("halt", after=True)
@@ -531,9 +682,45 @@ class Extractor:
             chosen.append((cand, cue))
         if not any(c.type != "cooperation" for c, _ in chosen):
             coop = by_concept.get("cooperation")
-            if coop and items and not chosen:
+            if (
+                coop
+                and items
+                and not chosen
+                and not near_any(by_concept, "negation", coop[0], cue_window)
+            ):
                 chosen.append((_Candidate("cooperation", (coop[0],), 0, 0.55), "cooperation"))
         return chosen
+
+
+def near_any(by_concept: dict[str, list[Hit]], concept: str, hit: Hit, window: int) -> bool:
+    """A hit of ``concept`` within ``window`` characters before ``hit``."""
+    return any(0 <= hit.start - h.end <= window for h in by_concept.get(concept, ()))
+
+
+def _title_abbreviations(title: str, lang: str, hits: Sequence[Hit]) -> list[Hit]:
+    """Country hits for one-character short forms standing alone in a title: after the
+    start or a separator, and before a separator, a particle-free Hangul word (ko) or
+    another short form ("韓日", "한미")."""
+    table = _ABBREVIATIONS[lang]
+    taken = [(h.start, h.end) for h in hits]
+    found: list[Hit] = []
+    for i, ch in enumerate(title):
+        iso2 = table.get(ch)
+        if iso2 is None:
+            continue
+        if any(a <= i < b for a, b in taken):
+            continue
+        prev = title[i - 1] if i else " "
+        nxt = title[i + 1] if i + 1 < len(title) else " "
+        if not (prev in _ABBREV_SEPARATORS or prev in table):
+            continue
+        if not (
+            nxt in _ABBREV_SEPARATORS or nxt in table or (lang == "ko" and nxt in _KO_PARTICLES)
+        ):
+            continue
+        entry = Entry(kind=COUNTRY, label=iso2, term=ch, langs=frozenset({lang}))
+        found.append(Hit(i, i + 1, entry))
+    return found
 
 
 def _drop_contained(hits: list[Hit]) -> list[Hit]:
@@ -567,9 +754,15 @@ def _by_sentence(hits: Sequence[Hit], spans: Sequence[tuple[int, int]]) -> list[
     return out
 
 
-def _near_items(items: Sequence[Hit], span0: int, span1: int, *, cjk: bool) -> list[Hit]:
+def _near_items(
+    items: Sequence[Hit], span0: int, span1: int, *, cjk: bool, reach: int | None = None
+) -> list[Hit]:
     """Items named close to the event words, else all items of the sentence: "China curbs
-    rare earths, the US raises tariffs" gives rare earths to the first event only."""
+    rare earths, the US raises tariffs" gives rare earths to the first event only. With
+    ``reach`` given, only the items within it (no fallback to the sentence)."""
+    if reach is not None:
+        reach = reach // 2 if cjk else reach
+        return [h for h in items if h.end >= span0 - reach and h.start <= span1 + reach]
     reach = 20 if cjk else 60
     near = [h for h in items if h.end >= span0 - reach and h.start <= span1 + reach]
     return near or list(items)
@@ -591,12 +784,24 @@ def _pick_country(
     lang: str,
     lex: Lexicon,
     possessive: bool,
+    measure: bool = False,
 ) -> Hit | None:
     """The actor: the country named nearest before the event words, else inside them, else a
     country named just after with a possessive ("của Indonesia", "by Indonesia"). Countries
     marked as the target ("exports to the US", "한국에 대한") are passed over."""
     actors = [c for c in countries if not _is_target(c, text, lang, lex)]
+    if measure:
+        # Of a measure, a country owned by what precedes it, or one that suffers the measure
+        # (a passive marker between it and the measure), is not the one taking it.
+        actors = [c for c in actors if not _suffers(c, text, lang, span0)]
     before = [c for c in actors if c.end <= span0]
+    topics = _TOPIC.get(lang)
+    if topics and before:
+        # In Japanese and Korean the actor is the topic or subject: "米政府は…ロシアの企業に
+        # 対し制裁", "중국 상무부는 … 한국에 대한": a country marked so wins over nearer ones.
+        marked = [c for c in before if text[c.end : c.end + 2].startswith(topics)]
+        if marked:
+            return max(marked, key=lambda c: c.end)
     if before:
         return max(before, key=lambda c: c.end)
     inside = [c for c in actors if c.start >= span0 and c.end <= span1]
@@ -609,6 +814,25 @@ def _pick_country(
             if any(m in between for m in markers):
                 return c
     return None
+
+
+def _actor_set(countries: Sequence[Hit], text: str, lang: str, lex: Lexicon) -> set[str]:
+    return {
+        c.entry.label
+        for c in countries
+        if c.entry.label != NOT_A_COUNTRY and not _is_target(c, text, lang, lex)
+    }
+
+
+def _suffers(country: Hit, text: str, lang: str, span0: int) -> bool:
+    """Of a measure starting at ``span0``: the country is owned by what precedes it ("dầu khí
+    của Nga") or a passive marker stands between it and the measure ("Venezuela ... bị cấm
+    vận"): it suffers the measure rather than taking it."""
+    head = text[max(0, country.start - 6) : country.start].lower().split()
+    if head and head[-1] in _OWNED.get(lang, ()):
+        return True
+    between = text[country.end : span0].lower()
+    return country.end <= span0 and any(m in between for m in _PASSIVE.get(lang, ()))
 
 
 def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:

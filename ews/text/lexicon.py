@@ -41,6 +41,9 @@ ITEM = 2
 COUNTRY = 3
 IGNORE = 4
 OPINION = 5
+NOT_COUNTRY = 6
+"""A phrase that holds a country name by accident ("近海地震" holds 海地, Haiti): it cancels
+the country hits it overlaps and nothing else (an IGNORE phrase would also swallow the 地震)."""
 
 
 class LexiconError(EwsError):
@@ -233,6 +236,16 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
             builder.add_term(term, IGNORE, "", (lang,))
     for lang, term in _lang_lists(data.get("opinion") or {}, "opinion"):
         builder.add_term(term, OPINION, "", (lang,))
+    for lang, term in _lang_lists(data.get("not_country") or {}, "not_country"):
+        builder.add_term(term, NOT_COUNTRY, "", (lang,))
+    # Goods outside the catalogue (fuel, rice, seafood) and the makers whose plants matter
+    # (TSMC, Renesas): items without a code, so that a fire or a shortage of them is an event.
+    for lang, term in _lang_lists(data.get("goods") or {}, "goods"):
+        builder.add_term(term, ITEM, "", (lang,))
+    for iso2, terms in (data.get("companies") or {}).items():
+        for term in terms:
+            builder.add_term(str(term), ITEM, "", LANGS)
+            _add_country(builder, str(term), str(iso2), LANGS)
 
     # Catalogue items: a term naming a family maps to every code of the family.
     # A term flagged ambiguous anywhere (family or item, any capitalisation) is ambiguous

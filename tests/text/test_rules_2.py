@@ -1,0 +1,129 @@
+"""Rules added for issue 17 (text quality), each on a sentence written for the test, and the
+scoring harness on labelled real text (labels/dev)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ews.catalog import Catalog
+from ews.records import Document, Provenance
+from ews.settings import find_shared_data, project_root
+from ews.text.evaluate import load_labelled, run, score
+from ews.text.extract import Extractor
+
+PROV = Provenance(source_id="t", file_name="t", file_sha256="0" * 64, row=1)
+
+
+@pytest.fixture(scope="module")
+def extractor(catalog: Catalog) -> Extractor:
+    return Extractor(catalog)
+
+
+def events(
+    extractor: Extractor, lang: str, text: str, title: str = ""
+) -> list[tuple[str, str | None]]:
+    doc = Document(
+        doc_id="d",
+        source_id="t",
+        title=title,
+        text=text,
+        lang=lang,  # type: ignore[arg-type]
+        published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        provenance=PROV,
+    )
+    return [(e.event_type, e.country) for e in extractor.extract(doc)]
+
+
+def test_katakana_words_inside_longer_ones_are_not_read(
+    extractor: Extractor, catalog: Catalog
+) -> None:
+    # トリチウム (tritium) holds リチウム (lithium); ストロンチウム holds スト (strike).
+    doc = Document(
+        doc_id="d",
+        source_id="t",
+        text="中国がトリチウムの輸出を規制すると発表した。",
+        lang="ja",
+        published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        provenance=PROV,
+    )
+    lithium = {it.hs for it in catalog.items.values() if it.group == "lithium"}
+    assert all(not set(e.items) & lithium for e in extractor.extract(doc))
+    assert not events(extractor, "ja", "ストロンチウムの濃度を工場で測定した。")
+    assert events(extractor, "ja", "中国がリチウムの輸出を規制すると発表した。") == [
+        ("export_restriction", "CN")
+    ]
+
+
+def test_a_country_inside_another_word_is_not_a_country(extractor: Extractor) -> None:
+    found = events(extractor, "zh", "日本近海地震导致多家工厂停产，半导体供应受影响。")
+    assert ("natural_disaster", "HT") not in found and all(c != "HT" for _, c in found)
+
+
+def test_headline_short_forms_name_countries(extractor: Extractor) -> None:
+    assert ("export_restriction", "CN") in events(
+        extractor, "ko", "", title="中, 갈륨 수출 통제 강화"
+    )
+    assert ("export_restriction", "US") in events(
+        extractor, "ja", "", title="米、半導体の輸出規制を強化"
+    )
+
+
+def test_ministries_name_their_country(extractor: Extractor) -> None:
+    found = events(extractor, "zh", "美国商务部宣布对先进芯片实施新的出口管制。")
+    assert ("export_restriction", "US") in found
+
+
+def test_denials_sports_and_background_raise_nothing(extractor: Extractor) -> None:
+    assert not events(
+        extractor, "en", "The company said its chip plant was not affected by the fire."
+    )
+    assert not events(
+        extractor, "vi", "FIFA áp lệnh trừng phạt Liên đoàn Bóng đá Malaysia vì hồ sơ cầu thủ."
+    )
+    assert not events(
+        extractor,
+        "en",
+        "Gallium prices rose. Previously, China imposed export controls on gallium.",
+        title="Gallium market update",
+    )
+
+
+def test_who_suffers_a_sanction_is_not_its_actor(extractor: Extractor) -> None:
+    found = events(extractor, "vi", "Nguồn thu dầu khí của Nga suy giảm mạnh vì lệnh trừng phạt.")
+    assert found and all(c != "RU" for _, c in found)
+    found = events(extractor, "ja", "米政府は24日、ロシアの企業に対し新たに制裁を科すと発表した。")
+    assert ("sanction", "US") in found
+
+
+def test_local_news_happens_where_it_is_published(extractor: Extractor) -> None:
+    assert ("price_spike", "VN") in events(
+        extractor, "vi", "Giá xăng dầu tăng mạnh từ chiều nay, có loại tăng gần 8.500 đồng mỗi lít."
+    )
+
+
+def test_plant_fires_need_no_catalogue_item(extractor: Extractor) -> None:
+    assert ("production_disruption", "VN") in events(
+        extractor, "vi", "Cháy lớn tại nhà máy sản xuất bóng đèn ở TP.HCM, sản xuất bị gián đoạn."
+    )
+
+
+def test_scoring_on_the_labelled_sets(extractor: Extractor) -> None:
+    """The harness reads every labelled set and scores it; the figures themselves are
+    reported by bench/text_quality.py (docs/text.md), not asserted against a tuned value."""
+    folder = project_root() / "labels" / "dev"
+    shared = find_shared_data()
+    files = [p for p in sorted(folder.glob("*.jsonl")) if p.stem != "vi" or shared is not None]
+    if not files:
+        pytest.skip("no labelled sets")
+    for path in files:
+        items = load_labelled(Path(path), shared=shared)
+        assert items, path.name
+        assert {i.split for i in items} <= {"dev", "test"}
+        assert all(i.lang == path.stem for i in items)
+        outcomes = list(run(extractor, items))
+        (s,) = score(outcomes).values()
+        assert s.positives + s.negatives == len(items)
+        assert s.hits <= s.positives and s.alarms <= s.negatives
