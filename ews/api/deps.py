@@ -18,6 +18,7 @@ from ews.alerts.records import LEVELS
 from ews.api import models as m
 from ews.catalog import Catalog
 from ews.store.reader import StoreReader
+from ews.text.gloss import Glossary
 
 PREFIX = "/api/v1"
 MAX_PAGE = 500
@@ -116,8 +117,19 @@ def app_catalog(request: Request) -> Catalog:
     return found
 
 
+def app_glossary(request: Request) -> Glossary:
+    """The app's glossary of matched terms, built on first use (compiling the lexicon takes
+    about a second) and kept on ``app.state``, shared with the dashboard."""
+    state = request.app.state
+    glossary: Glossary | None = getattr(state, "glossary", None)
+    if glossary is None:
+        glossary = state.glossary = Glossary(app_catalog(request))
+    return glossary
+
+
 StoreReaderDep = Annotated[StoreReader, Depends(app_reader)]
 CatalogDep = Annotated[Catalog, Depends(app_catalog)]
+GlossaryDep = Annotated[Glossary, Depends(app_glossary)]
 
 
 def country_code(catalog: Catalog, text: str | None, what: str) -> str | None:

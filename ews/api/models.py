@@ -87,6 +87,39 @@ class AlertPage(_Out):
     items: list[AlertOut]
 
 
+class RenderingOut(_Out):
+    """The event in English, field by field, built from the extraction and the lexicon (no
+    translation): to be read beside the evidence sentence in its original language."""
+
+    actor: str = Field(
+        description="English name of the acting country, or 'unknown'.", examples=["China"]
+    )
+    measure: str = Field(
+        description="The event type in words, with the measure's detail where the terms say it.",
+        examples=["export restriction (licence requirement)"],
+    )
+    goods: str = Field(
+        description="English catalogue names of the items, or 'unspecified'.",
+        examples=["rare earths"],
+    )
+    target: str | None = Field(
+        description="Another country the sentence names (the target where marked), if any.",
+        examples=["United States"],
+    )
+    effective: str = Field(description="The event's date (ISO).", examples=["2025-12-01"])
+    date_stated: bool = Field(
+        description="True when the sentence states the date; else it is the publication date.",
+        examples=[True],
+    )
+    summary: str = Field(
+        description="The rendering as one English line.",
+        examples=[
+            "China — export restriction (licence requirement) on rare earths, "
+            "targeting United States, effective 2025-12-01"
+        ],
+    )
+
+
 class EvidenceOut(_Out):
     """One reason behind an alert."""
 
@@ -100,6 +133,22 @@ class EvidenceOut(_Out):
     source: str | None = Field(examples=["vnexpress"])
     figure: float | None = Field(examples=[3.2])
     weight: float | None = Field(description="Contribution to the score.", examples=[0.41])
+    rendering: RenderingOut | None = Field(
+        default=None,
+        description="A text event's evidence in English (None for figures).",
+        examples=[None],
+    )
+    documents: int = Field(
+        default=1,
+        description="Documents on this node that carried the same sentence (1 when unknown).",
+        examples=[3],
+    )
+    same_as: int | None = Field(
+        default=None,
+        description="Index in this list of an earlier record with the same sentence: a "
+        "display shows the sentence once.",
+        examples=[None],
+    )
 
 
 class AlertVersionOut(_Out):
@@ -144,6 +193,22 @@ class EventOut(_Out):
     source_id: str = Field(examples=["events-file"])
     matched: list[Any] = Field(
         description="Lexicon terms that fired.", examples=[["đất hiếm", "hạn chế xuất khẩu"]]
+    )
+    rendering: RenderingOut | None = Field(
+        default=None,
+        description="The event in English, to show beside the evidence.",
+        examples=[
+            {
+                "actor": "China",
+                "measure": "export restriction (licence requirement)",
+                "goods": "rare earths",
+                "target": "United States",
+                "effective": "2025-12-01",
+                "date_stated": True,
+                "summary": "China — export restriction (licence requirement) on rare earths, "
+                "targeting United States, effective 2025-12-01",
+            }
+        ],
     )
 
 

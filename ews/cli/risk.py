@@ -95,12 +95,16 @@ def explain_cmd(
 ) -> None:
     """Why an alert was raised: its versions, score, and each piece of evidence."""
     from ews.alerts.repository import load_alerts
+    from ews.risk.explain import explain_evidence
+    from ews.text.gloss import Glossary
 
     with open_context(store) as ctx:
         versions = [a for a in load_alerts(ctx.store) if a.alert_id == alert_id]
-    if not versions:
-        raise EwsError(f"no alert {alert_id!r} in this store")
-    versions.sort(key=lambda a: a.version)
+        if not versions:
+            raise EwsError(f"no alert {alert_id!r} in this store")
+        versions.sort(key=lambda a: a.version)
+        source = next((a for a in reversed(versions) if a.evidence), versions[-1])
+        lines = explain_evidence(ctx.store, ctx.catalog, Glossary(ctx.catalog), source.evidence)
     last = versions[-1]
     out.print(f"[bold]{last.headline}[/]", highlight=False)
     out.print(
@@ -113,11 +117,25 @@ def explain_cmd(
         history.add_row(str(a.version), f"{a.sent:%Y-%m-%d}", a.msg_type, a.level, f"{a.score:.2f}")
     out.print(history)
     out.print(last.summary, highlight=False)
-    source = next((a for a in reversed(versions) if a.evidence), last)
-    for n, e in enumerate(source.evidence, 1):
+    for n, line in enumerate(lines, 1):
+        e = line.evidence
         out.print(f"\n[bold]{n}. {e.kind}[/] (+{e.weight or 0:.2f}) {e.summary}", highlight=False)
         if e.text:
             out.print(f"   “{e.text}” [{e.lang}]", highlight=False)
+        if line.rendering is not None:
+            r = line.rendering
+            out.print(f"   in English: {r.summary()}", highlight=False)
+            out.print(
+                f"     actor {r.actor} · measure {r.measure} · goods {r.goods} · "
+                f"target {r.target or '—'} · {'effective' if r.date_stated else 'reported'} "
+                f"{r.effective}",
+                highlight=False,
+            )
+        if line.carried or line.merged > 1:
+            seen = [line.carried] if line.carried else []
+            if line.merged > 1:
+                seen.append(f"{line.merged} evidence records")
+            out.print(f"   carried by {', '.join(seen)}", highlight=False)
         if e.link:
             out.print(f"   {e.link}", highlight=False)
 

@@ -172,7 +172,14 @@ def events_chart(frame: pd.DataFrame) -> Spec | None:
             x=alt.X("date:T", title=None),
             y=alt.Y("event_type:N", title=None),
             color=alt.Color("event_type:N", legend=None),
-            tooltip=["date:T", "event_type:N", "country:N", "lang:N", "evidence:N"],
+            tooltip=[
+                "date:T",
+                "event_type:N",
+                "country:N",
+                "lang:N",
+                "evidence:N",
+                alt.Tooltip("english:N", title="in English"),
+            ],
         )
         .properties(width=WIDTH, title="Events found in news and notices")
     )

@@ -22,7 +22,9 @@ from ews.records import WORLD, Item
 from ews.risk.config import load_priors
 from ews.store import Store
 from ews.text.gloss import Glossary
+from ews.text.ingest import outlet_of
 from ews.text.queries import EventFilter, list_events
+from ews.text.render import Rendering, evidence_key, render_row
 
 TOP_PARTNERS = 7
 OTHERS = "Others"
@@ -180,6 +182,9 @@ def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
 # -- events ------------------------------------------------------------------------------------
 @dataclass
 class EventRow:
+    """One evidence sentence as a display list shows it: the earliest event carrying it, its
+    English rendering, and how many documents (and distinct sources) carried the same sentence."""
+
     event_id: str
     date: dt.date
     event_type: str
@@ -191,6 +196,24 @@ class EventRow:
     source_id: str
     confidence: float
     glosses: list[tuple[str, str]] = field(default_factory=list)
+    rendering: Rendering | None = None
+    items: list[str] = field(default_factory=list)
+    documents: int = 1
+    """Documents that carried this sentence (1 when it was seen once)."""
+    sources: int = 1
+    """Distinct outlets (link hosts, else source ids) among those documents."""
+    event_ids: list[str] = field(default_factory=list)
+    doc_id: str = ""
+    also: list[Rendering] = field(default_factory=list)
+    """Other readings of the same sentence (another type, country or goods), shown once each."""
+
+    @property
+    def carried(self) -> str:
+        """ "3 documents from 2 sources", or "" for a sentence seen once."""
+        if self.documents <= 1:
+            return ""
+        docs = f"{self.documents} documents"
+        return docs + (f" from {self.sources} sources" if self.sources > 1 else " from 1 source")
 
 
 def events(
@@ -204,7 +227,9 @@ def events(
     until: dt.date | None = None,
     limit: int = 200,
 ) -> list[EventRow]:
-    """Events about the item and/or country, newest first, with matched terms glossed."""
+    """Events about the item and/or country, newest first, with matched terms glossed and an
+    English rendering; events carrying the same sentence are shown once (see
+    :func:`collapse_events`)."""
     f = EventFilter(
         item=item.hs if item is not None else None,
         related=True,
@@ -213,7 +238,7 @@ def events(
         until=until,
     )
     out = []
-    for r in list_events(store, f, limit=limit):
+    for r in list_events(store, f, limit=limit, with_items=True):
         out.append(
             EventRow(
                 event_id=r["event_id"],
@@ -227,8 +252,40 @@ def events(
                 source_id=r["source_id"],
                 confidence=float(r["confidence"]),
                 glosses=[(g.term, g.english) for g in glossary.gloss_all(r["matched"])],
+                rendering=render_row(r, catalog, glossary),
+                items=list(r["items"]),
+                event_ids=[r["event_id"]],
+                doc_id=r["doc_id"],
             )
         )
+    return collapse_events(out)
+
+
+def collapse_events(rows: list[EventRow]) -> list[EventRow]:
+    """One row per evidence sentence (compared NFC, whitespace-folded and case-folded): the
+    earliest event's row (its date, link and source), counting the documents and distinct
+    outlets that carried the sentence; other readings of the sentence are kept in ``also``.
+    Rows without text (a partner's event) stay one per event. Newest first."""
+    groups: dict[str, list[EventRow]] = {}
+    for row in rows:
+        key = evidence_key(row.evidence) if row.evidence else f"\0{row.event_id}"
+        groups.setdefault(key, []).append(row)
+    out: list[EventRow] = []
+    for members in groups.values():
+        members.sort(key=lambda r: (r.date, -r.confidence, r.event_id))
+        first = members[0]
+        first.documents = len({r.doc_id or r.event_id for r in members})
+        first.sources = len({outlet_of(r.link or r.source_id) for r in members})
+        first.event_ids = [e for r in members for e in (r.event_ids or [r.event_id])]
+        first.confidence = max(r.confidence for r in members)
+        seen = {first.rendering.summary() if first.rendering else ""}
+        for r in members[1:]:
+            for rendering in [r.rendering, *r.also]:
+                if rendering is not None and rendering.summary() not in seen:
+                    seen.add(rendering.summary())
+                    first.also.append(rendering)
+        out.append(first)
+    out.sort(key=lambda r: (r.date, r.event_id), reverse=True)
     return out
 
 
@@ -241,10 +298,12 @@ def events_frame(rows: list[EventRow]) -> pd.DataFrame:
                 "country": r.country_name,
                 "lang": r.lang,
                 "evidence": (r.evidence[:140] + "…") if len(r.evidence) > 140 else r.evidence,
+                "english": r.rendering.summary() if r.rendering is not None else "",
+                "documents": r.documents,
             }
             for r in rows
         ],
-        ["date", "event_type", "country", "lang", "evidence"],
+        ["date", "event_type", "country", "lang", "evidence", "english", "documents"],
     )
 
 

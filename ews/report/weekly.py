@@ -1,8 +1,9 @@
 """The weekly brief: ``ews report --week 2025-W41 --format html|pdf``.
 
 One ISO week's picture for ministries and procurement teams: which alerts were raised,
-changed or still stood at the week's end, why (evidence in its original language with the
-matched terms glossed in English), the charts behind them, and the week's events. The HTML
+changed or still stood at the week's end, why (evidence in its original language beside a
+structured English rendering, each sentence once, with the matched terms glossed), the
+charts behind them, and the week's events. The HTML
 is one self-contained file (styles and SVG charts inline: it opens offline and can be mailed);
 the PDF is the same document typeset by WeasyPrint.
 
@@ -27,6 +28,7 @@ from ews.catalog import Catalog
 from ews.errors import InputError
 from ews.records import Item
 from ews.report import charts, views
+from ews.risk.explain import EvidenceLine, explain_evidence
 from ews.store import Store
 from ews.text.gloss import Glossary
 
@@ -59,6 +61,7 @@ class AlertLine:
     item: Item | None
     versions: list[Alert]  # every version up to the week's end, oldest first
     charts: dict[str, str] = field(default_factory=dict)  # title -> SVG
+    evidence_lines: list[EvidenceLine] = field(default_factory=list)  # each sentence once
 
 
 @dataclass
@@ -139,6 +142,8 @@ def build_weekly(
         )
     )
     glossary = Glossary(catalog)
+    for line in lines:
+        line.evidence_lines = explain_evidence(store, catalog, glossary, line.evidence)
     if with_charts:
         for line in lines[:MAX_DETAILED]:
             line.charts = _charts(store, catalog, line, monday, sunday)

@@ -28,7 +28,7 @@ from typing import Any
 
 from ews.errors import InputError
 from ews.records import Document, Event, Provenance
-from ews.text.extract import Extractor
+from ews.text.extract import Extractor, split_sentences
 
 NONE = "none"
 ALARMLESS = frozenset({"cooperation"})
@@ -113,6 +113,16 @@ def _shared_texts(shared: Path, ref: str, ids: set[str]) -> dict[str, tuple[str,
     return found
 
 
+def _headline(text: str) -> tuple[str, str]:
+    """A labelled text is "headline. sentence. sentence.": its first sentence is read as the
+    title, as a feed item's would be (where the item has one)."""
+    spans = split_sentences(text)
+    if len(spans) < 2:
+        return "", text
+    first_end = spans[0][1]
+    return text[:first_end].strip().rstrip(".").strip(), text[spans[1][0] :].strip()
+
+
 def load_labelled(path: Path, *, shared: Path | None = None) -> list[Labelled]:
     """The items of one labelled file; items that point into the shared data need ``shared``."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -128,7 +138,7 @@ def load_labelled(path: Path, *, shared: Path | None = None) -> list[Labelled]:
     items = []
     for row in rows:
         if row.get("text"):
-            title, body = "", str(row["text"])
+            title, body = _headline(str(row["text"]))
         elif str(row["id"]) in texts:
             title, body = texts[str(row["id"])]
         else:

@@ -32,6 +32,7 @@ from ews.text.langid import detect
 from ews.text.lexicon import (
     CONCEPT,
     COUNTRY,
+    HOME_COUNTRY,
     IGNORE,
     ITEM,
     NOT_COUNTRY,
@@ -78,6 +79,24 @@ _PASSIVE = {
     "ko": ("받", "당한", "당하"),
     "en": (" under ", " hit by ", " faces ", " facing "),
 }
+_RULERS = frozenset(
+    {
+        "government",
+        "ministry",
+        "department",
+        "president",
+        "minister",
+        "republic",
+        "state",
+        "authorities",
+        "parliament",
+        "cabinet",
+        "administration",
+        "phủ",
+        "bộ",
+        "quyền",
+    }
+)
 _MEASURES = frozenset(
     {"export_restriction", "import_restriction", "sanction", "restriction_eased", "conflict"}
 )
@@ -137,8 +156,9 @@ _ABBREVIATIONS: dict[str, dict[str, str]] = {
     },
 }
 _ABBREV_SEPARATORS = frozenset(" ,、，·・:：;；\"'“”‘’「」『』[]()（）〈〉《》|/-–—")
+_AGENT = {"vi": (" của ", " do "), "en": (" by ",)}
 _TOPIC = {"ja": ("は", "が", "も、"), "ko": ("은", "는", "이 ", "가 ", "이,", "가,")}
-_HOME = {"vi": "VN", "ko": "KR", "ja": "JP", "zh": "CN"}
+_HOME = {k: v for k, v in HOME_COUNTRY.items() if v != NOT_A_COUNTRY}
 _DOMESTIC = frozenset(
     {"price_spike", "shortage", "natural_disaster", "production_disruption", "logistics_disruption"}
 )
@@ -319,6 +339,20 @@ class Extractor:
                 if e.capital and not text[start].isupper():
                     continue
                 hits.append(Hit(start, stop, e))
+        # Of two country names that overlap ("中国政府" and "政府は"), the one read first stands.
+        hits.sort(key=lambda h: (h.start, -h.end))
+        last_country_end = -1
+        kept_hits = []
+        home = self.lexicon.home_terms
+        for h in hits:
+            if h.entry.kind == COUNTRY:
+                if h.start < last_country_end:
+                    continue
+                if h.entry.term in home and h.start == last_country_end:
+                    continue  # "インドネシア政府は": Indonesia's government, not ours
+                last_country_end = h.end
+            kept_hits.append(h)
+        hits = kept_hits
         blockers = [h for h in hits if h.entry.kind == NOT_COUNTRY]
         if blockers:
             hits = [
@@ -447,8 +481,13 @@ class Extractor:
                 elif title_items and not is_title:
                     codes = title_items
                     conf += 0.05
+                # A disaster that stops plants is news of supply whatever they make.
+                stops_plants = cand.type == "natural_disaster" and any(
+                    h.entry.kind == CONCEPT and h.entry.label in ("plant", "outage") for h in hits
+                )
                 if (
                     not codes
+                    and not stops_plants
                     and cand.type in lex.require_item
                     and not _near_items(items, span0, span1, cjk=lang in _CJK, reach=reach)
                 ):
@@ -482,8 +521,9 @@ class Extractor:
                 if any(h.entry.folded for h in cand.hits):
                     conf -= 0.1
                 if opinion and cand.type != "cooperation":
-                    # Explainers, opinion and question titles retell; they rarely break news.
-                    conf -= 0.35
+                    # Explainers, opinion and question titles retell what was news elsewhere:
+                    # their events are left to the reports they retell.
+                    conf -= 0.55
                 if title_coop and not is_title and cand.type in DISRUPTIONS:
                     conf -= 0.25
                 if cue == "hypothetical":
@@ -532,6 +572,8 @@ class Extractor:
             if h.entry.kind != ITEM:
                 continue
             if h.entry.ambiguous and not self._has_context(h, hits, lang):
+                continue
+            if h.entry.ambiguous and lang == "vi" and _vi_name_or_currency(self._current_text, h):
                 continue
             if (
                 lang == "vi"
@@ -619,6 +661,7 @@ class Extractor:
         # Whole-sentence cues: a denial ("not affected", "baseless", "không liên quan") takes
         # back every disruption of the sentence; sports turns "sanctions" into penalties.
         denied = bool(by_concept.get("denial"))
+        aftermath = bool(by_concept.get("aftermath"))
         sporting = bool(by_concept.get("sports"))
         used: set[tuple[int, int]] = set()
         chosen: list[tuple[_Candidate, str]] = []
@@ -641,6 +684,7 @@ class Extractor:
                 own: set[tuple[int, int]] = spans,
                 lo: int = span0,
                 hi: int = span1,
+                after_window: int | None = None,
             ) -> Hit | None:
                 for h in by_concept.get(concept, ()):
                     if (h.start, h.end) in own:
@@ -649,7 +693,7 @@ class Extractor:
                         return h
                     if before and h.end <= lo and lo - h.end <= window:
                         return h
-                    if after and h.start >= hi and h.start - hi <= window:
+                    if after and h.start >= hi and h.start - hi <= (after_window or window):
                         return h
                 return None
 
@@ -657,6 +701,8 @@ class Extractor:
             if denied and cand.type != "cooperation":
                 continue
             if sporting and cand.type in _SPORTS_CANCELS:
+                continue
+            if aftermath and cand.type in ("natural_disaster", "production_disruption"):
                 continue
             # A measure told as background ("Previously, ... in July 2023", "此前", "trước
             # đó") is old news inside a new story: not a new event (titles are news).
@@ -668,9 +714,12 @@ class Extractor:
                 or near("lift_short", after=False, window=2)
             ):
                 cand.type = "restriction_eased"
-            if near("negation", after=sov):
+            # Japanese and Korean put negation and modality at the end of the clause, after
+            # the event words: "붕괴시킬 수 있다", "制限する予定はない".
+            tail = cue_window * 4 if sov else cue_window
+            if near("negation", after=sov, after_window=tail):
                 continue
-            if near("hypothetical", after=sov):
+            if near("hypothetical", after=sov, after_window=tail):
                 if not self.keep_hypothetical:
                     continue
                 cue = "hypothetical"
@@ -690,6 +739,46 @@ class Extractor:
             ):
                 chosen.append((_Candidate("cooperation", (coop[0],), 0, 0.55), "cooperation"))
         return chosen
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\n\"“'‘(]\s*)$")
+
+
+def _vi_name_or_currency(text: str, hit: Hit) -> bool:
+    """An ambiguous Vietnamese item word that is a name or a currency here: capitalised inside
+    a sentence ("đường Đồng Khởi"), or followed by a capitalised word ("đồng Baht") or a
+    currency name ("đồng bolivar", "đồng đôla")."""
+    word = text[hit.start : hit.end]
+    if word[:1].isupper() and not _SENTENCE_START.search(text[max(0, hit.start - 3) : hit.start]):
+        return True
+    after = text[hit.end : hit.end + 12].lstrip()
+    if after[:1].isupper():
+        return True
+    return after.lower().startswith(_VI_CURRENCIES)
+
+
+_VI_CURRENCIES = (
+    "bolivar",
+    "baht",
+    "đôla",
+    "đô la",
+    "peso",
+    "lira",
+    "shekel",
+    "real",
+    "rand",
+    "franc",
+    "krone",
+    "kip",
+    "riel",
+    "rial",
+    "rupiah",
+    "dinar",
+    "hryvnia",
+    "nội tệ",
+    "tiền",
+    "bạc",
+)
 
 
 def near_any(by_concept: dict[str, list[Hit]], concept: str, hit: Hit, window: int) -> bool:
@@ -794,6 +883,14 @@ def _pick_country(
         # Of a measure, a country owned by what precedes it, or one that suffers the measure
         # (a passive marker between it and the measure), is not the one taking it.
         actors = [c for c in actors if not _suffers(c, text, lang, span0)]
+    # "lệnh phong tỏa của Mỹ", "a ban by Indonesia", "do Mỹ áp đặt": the owner or agent named
+    # right after the measure is its actor, whoever was named before it.
+    if possessive or measure:
+        for c in countries:
+            if 0 <= c.start - span1 <= 20:
+                between = " " + text[span1 : c.start].lower()
+                if any(between.endswith(m) for m in _AGENT.get(lang, ())):
+                    return c
     before = [c for c in actors if c.end <= span0]
     topics = _TOPIC.get(lang)
     if topics and before:
@@ -828,9 +925,9 @@ def _suffers(country: Hit, text: str, lang: str, span0: int) -> bool:
     """Of a measure starting at ``span0``: the country is owned by what precedes it ("dầu khí
     của Nga") or a passive marker stands between it and the measure ("Venezuela ... bị cấm
     vận"): it suffers the measure rather than taking it."""
-    head = text[max(0, country.start - 6) : country.start].lower().split()
-    if head and head[-1] in _OWNED.get(lang, ()):
-        return True
+    head = text[max(0, country.start - 30) : country.start].lower().split()
+    if head and head[-1] in _OWNED.get(lang, ()) and not (len(head) > 1 and head[-2] in _RULERS):
+        return True  # "the revenue of Russia", not "the government of Indonesia"
     between = text[country.end : span0].lower()
     return country.end <= span0 and any(m in between for m in _PASSIVE.get(lang, ()))
 
@@ -849,7 +946,7 @@ def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:
                     return True
     after = lex.target_after.get(lang, ())
     if after:
-        tail = text[hit.end : hit.end + 8].lower()
+        tail = text[hit.end : hit.end + 12].lower()
         if tail.startswith(after):
             return True
     return False

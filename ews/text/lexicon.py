@@ -41,6 +41,8 @@ ITEM = 2
 COUNTRY = 3
 IGNORE = 4
 OPINION = 5
+HOME_COUNTRY = {"vi": "VN", "ko": "KR", "ja": "JP", "zh": "CN", "en": "_"}
+"""Where a paper of each language is published: its bare "the government" is that country's."""
 NOT_COUNTRY = 6
 """A phrase that holds a country name by accident ("近海地震" holds 海地, Haiti): it cancels
 the country hits it overlaps and nothing else (an IGNORE phrase would also swallow the 地震)."""
@@ -93,6 +95,9 @@ class Lexicon:
     digest: str
     patterns: int
     rule_concepts: frozenset[str] = field(default_factory=frozenset)
+    home_terms: frozenset[str] = field(default_factory=frozenset)
+    """Keys of the bare "the government" phrases (``home_places``): they yield to a country
+    named right before them ("インドネシア政府は" is Indonesia's)."""
     target_before: dict[str, tuple[str, ...]] = field(default_factory=dict)
     target_after: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -284,6 +289,8 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
             _add_country(builder, name, country.iso2, (NAME_KEY_LANG[key],))
         for alias in country.aliases:
             _add_country(builder, alias, country.iso2, LANGS)
+    for lang, term in _lang_lists(data.get("home_places") or {}, "home_places"):
+        _add_country(builder, term, HOME_COUNTRY[lang], (lang,))
     for iso2, terms in (data.get("places") or {}).items():
         for term in terms:
             _add_country(builder, str(term), str(iso2), LANGS)
@@ -341,6 +348,10 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
         patterns=len(builder.keys),
         rule_concepts=frozenset(
             c for r in rules for c in (r.first, r.second) if c not in ("ITEM", "COUNTRY")
+        ),
+        home_terms=frozenset(
+            unicodedata.normalize("NFC", term).lower()
+            for _lang, term in _lang_lists(data.get("home_places") or {}, "home_places")
         ),
     )
 

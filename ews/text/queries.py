@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,4 +80,26 @@ def list_events(
         r["matched"] = json.loads(r["matched"]) if r["matched"] else []
         if with_items:
             r["items"] = list(r["items"] or [])
+    return rows
+
+
+def events_in_clusters(store: Store, clusters: Iterable[str]) -> list[dict[str, Any]]:
+    """Stored events whose cluster id (else their own id, as the risk stage keys them) is one
+    of ``clusters``, oldest first, shaped like :func:`list_events` rows with ``items``."""
+    keys = sorted(set(clusters))
+    if not keys:
+        return []
+    marks = ", ".join("?" for _ in keys)
+    rows = store.query(
+        "SELECT e.*, d.link, (SELECT array_agg(hs ORDER BY hs) FROM event_items i "
+        "WHERE i.event_id = e.event_id) AS items, coalesce(e.cluster_id, e.event_id) AS cluster "
+        "FROM events e LEFT JOIN documents d ON d.doc_id = e.doc_id "
+        f"WHERE coalesce(e.cluster_id, e.event_id) IN ({marks}) "
+        "ORDER BY e.event_date, e.event_id",
+        keys,
+    )
+    for r in rows:
+        r["link"] = safe_link(r["link"])
+        r["matched"] = json.loads(r["matched"]) if r["matched"] else []
+        r["items"] = list(r["items"] or [])
     return rows

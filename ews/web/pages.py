@@ -46,6 +46,7 @@ from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.report import charts, views
+from ews.risk.explain import explain_evidence
 from ews.settings import get_settings
 from ews.sources.live.status import lag_text, source_statuses
 from ews.store.reader import StoreReader
@@ -469,11 +470,12 @@ def alert_page(request: Request, alert_id: str) -> Response:
     catalog = _catalog(request)
     with _reader(request).read() as store:
         versions = views.alert_versions(store, alert_id)
-    admin = "admin" in key.scopes
-    if not versions or not all(visible(a, include_red=admin) for a in versions):
-        raise HTTPException(404, f"no alert {alert_id!r}")
-    last = versions[-1]
-    source = next((a for a in reversed(versions) if a.evidence), last)
+        admin = "admin" in key.scopes
+        if not versions or not all(visible(a, include_red=admin) for a in versions):
+            raise HTTPException(404, f"no alert {alert_id!r}")
+        last = versions[-1]
+        source = next((a for a in reversed(versions) if a.evidence), last)
+        evidence = explain_evidence(store, catalog, _glossary(request), source.evidence)
     return _page(
         request,
         "alert.html",
@@ -481,7 +483,7 @@ def alert_page(request: Request, alert_id: str) -> Response:
         alert=last,
         peak=peak_levels(versions)[alert_id],
         versions=versions,
-        evidence=source.evidence,
+        evidence=evidence,
         level_chart=charts.level_chart(views.level_history(versions)),
         item=catalog.item_for_code(last.hs),
     )

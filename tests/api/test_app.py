@@ -182,6 +182,10 @@ def test_alert_explain(client: TestClient, api: Api) -> None:
     assert [v["version"] for v in detail["versions"]] == list(range(1, pick["version"] + 1))
     assert detail["alert"]["id"] == pick["id"]
     assert detail["evidence"] and all(e["summary"] for e in detail["evidence"])
+    # Each text event's evidence is rendered in English; figures are not.
+    for e in detail["evidence"]:
+        assert (e["rendering"] is not None) == (e["kind"] == "event")
+        assert e["documents"] >= 1 and (e["same_as"] is None or e["same_as"] < 10)
     assert client.get(f"{V1}/alerts/ews-nope", headers=api.auth()).status_code == 404
 
 
@@ -213,6 +217,19 @@ def test_events(client: TestClient, api: Api) -> None:
     if first["country"]:
         by_c = _get(client, api, "/events", country=first["country"], limit=500)["items"]
         assert all(r["country"] == first["country"] for r in by_c)
+    # Every event carries its English rendering beside the original fields (one row per event).
+    assert len({r["event_id"] for r in rows}) == len(rows)
+    for r in rows:
+        english = r["rendering"]
+        assert set(english) == {
+            "actor", "measure", "goods", "target", "effective", "date_stated", "summary"
+        }  # fmt: skip
+        assert english["effective"] == r["date"]
+        assert english["measure"].startswith(r["event_type"].replace("_", " "))
+        assert english["summary"].startswith(english["actor"].replace("unknown", "Unknown actor"))
+    rare = [r for r in rows if r["country"] == "CN" and set(r["items"]) >= {"280530", "284610"}]
+    assert rare and all(r["rendering"]["actor"] == "China" for r in rare)
+    assert any(r["rendering"]["goods"] == "rare earths" for r in rare)
 
 
 def test_assessments_latest_per_unit(client: TestClient, api: Api) -> None:

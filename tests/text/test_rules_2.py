@@ -127,3 +127,69 @@ def test_scoring_on_the_labelled_sets(extractor: Extractor) -> None:
         (s,) = score(outcomes).values()
         assert s.positives + s.negatives == len(items)
         assert s.hits <= s.positives and s.alarms <= s.negatives
+
+
+def test_the_agent_named_after_a_measure_is_its_actor(extractor: Extractor) -> None:
+    found = events(
+        extractor, "vi", "Iran chỉ trích lệnh phong tỏa cảng biển của Mỹ ở eo biển Hormuz."
+    )
+    assert ("logistics_disruption", "US") in found
+    assert ("export_restriction", "ID") in events(
+        extractor, "en", "The government of Indonesia has banned coal exports for January."
+    )
+
+
+def test_listing_firms_is_an_export_restriction_of_the_lister(extractor: Extractor) -> None:
+    assert ("export_restriction", "US") in events(
+        extractor, "en", "US adds Chinese companies to the Entity List."
+    )
+    assert ("export_restriction", "US") in events(
+        extractor, "ko", "", title="미국 상무부, 중국 기업 42곳 수출통제 명단에 추가"
+    )
+
+
+def test_the_papers_own_government(extractor: Extractor) -> None:
+    assert ("sanction", "JP") in events(
+        extractor, "ja", "政府は7日の閣議で、ロシアに対する追加の制裁措置を決めました。"
+    )
+
+
+def test_clause_final_modality_in_korean_cancels(extractor: Extractor) -> None:
+    assert not events(
+        extractor,
+        "ko",
+        "중국의 희토류 수출 통제는 미국 방산업체를 크게 흔들 수 있다고 전문가들은 본다.",
+    )
+
+
+def test_aftermath_is_not_a_new_disruption(extractor: Extractor) -> None:
+    assert not events(
+        extractor, "vi", "Khởi tố vụ án cháy nhà xưởng làm 3 người chết ở Hà Nội năm ngoái."
+    )
+
+
+def test_a_postponed_tariff_is_eased(extractor: Extractor) -> None:
+    found = events(
+        extractor, "vi", "Mỹ gia hạn hoãn thuế nhập khẩu lên hàng hóa Trung Quốc thêm 90 ngày."
+    )
+    assert any(t == "restriction_eased" for t, _ in found), found
+
+
+def test_dong_as_a_name_or_a_currency_is_not_copper(extractor: Extractor, catalog: Catalog) -> None:
+    copper = {it.hs for it in catalog.items.values() if it.group == "copper"}
+
+    def copper_events(text: str) -> list[str]:
+        doc = Document(
+            doc_id="d",
+            source_id="t",
+            title=text,
+            text="",
+            lang="vi",
+            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            provenance=PROV,
+        )
+        return [e.event_type for e in extractor.extract(doc) if set(e.items) & copper]
+
+    assert not copper_events("Đồng bolivar mất giá, thiếu nguồn cung USD khiến giá cả tăng vọt")
+    assert not copper_events("Giá đất cao nhất ở đường Đồng Khởi tăng mạnh theo dự thảo mới")
+    assert copper_events("Chile hạn chế xuất khẩu đồng tinh luyện từ tháng sau")

@@ -143,6 +143,15 @@ def test_item_page_supply_charts_and_events(api: Api) -> None:
     assert {"shares-chart", "destinations-chart", "events-chart"} <= set(specs)
     # Matched terms are glossed in English next to the original words.
     assert re.search(r'<span class="gloss" lang="vi">[^<]+ = <b lang="en">', r.text)
+    # Each event row has a structured English rendering beside the original sentence.
+    assert "<th>in English</th>" in r.text
+    rows = re.findall(r'<tr class="event-row" data-documents="\d+">', r.text)
+    english = re.findall(
+        r'<td class="english" lang="en"><span class="summary">([^<]+)</span>', r.text
+    )
+    assert rows and len(english) == len(rows)
+    assert all(" — " in line and ("reported" in line or "effective" in line) for line in english)
+    assert '<dl class="rendering" lang="en"><dt>actor</dt>' in r.text
     kr = c.get("/items/811292", params={"importer": "KR"})
     assert "shares-chart" in _specs(kr.text)
 
@@ -156,6 +165,12 @@ def test_alert_page_explains(api: Api) -> None:
     assert r.status_code == 200
     assert "level-chart" in _specs(r.text)
     assert "export_restriction" in r.text  # the evidence behind the level
+    # Text evidence is rendered in English: China's rare-earth export restriction.
+    assert re.search(
+        r'<td class="english" lang="en"><span class="summary">China — export restriction[^<]*'
+        r"on rare earths",
+        r.text,
+    )
 
 
 def test_red_alerts_only_for_admin(api: Api) -> None:

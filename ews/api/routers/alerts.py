@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -25,6 +26,7 @@ from ews.api.deps import (
     PREFIX,
     REFUSALS,
     CatalogDep,
+    GlossaryDep,
     Limit,
     Offset,
     Reader,
@@ -32,6 +34,8 @@ from ews.api.deps import (
     checked_level,
     country_code,
 )
+from ews.risk.explain import EvidenceLine, explain_evidence
+from ews.text.render import evidence_key
 
 MAX_CACHED_PAGES = 512
 """Serialised board pages kept per copy of the store (each a few tens of kB at most)."""
@@ -39,8 +43,33 @@ MAX_CACHED_PAGES = 512
 router = APIRouter(prefix=PREFIX, responses=REFUSALS)
 
 
-def _evidence_out(e: Evidence) -> m.EvidenceOut:
-    return m.EvidenceOut.model_validate(e.model_dump())
+def _evidence_out(
+    evidence: Sequence[Evidence], lines: Sequence[EvidenceLine]
+) -> list[m.EvidenceOut]:
+    """Every evidence record as stored, each with its English rendering, the documents that
+    carried its sentence and, for a repeated sentence, the index of its first record."""
+    line_of = {ref: line for line in lines for ref in line.refs}
+    first: dict[str, int] = {}
+    out = []
+    for n, e in enumerate(evidence):
+        line = line_of.get(e.ref)
+        key = evidence_key(e.text) if e.kind == "event" and e.text else ""
+        same_as = first.get(key) if key else None
+        if key:
+            first.setdefault(key, n)
+        out.append(
+            m.EvidenceOut.model_validate(
+                {
+                    **e.model_dump(),
+                    "rendering": line.rendering.as_json()
+                    if line is not None and line.rendering is not None
+                    else None,
+                    "documents": line.documents if line is not None else 1,
+                    "same_as": same_as,
+                }
+            )
+        )
+    return out
 
 
 def _version_out(a: Alert) -> m.AlertVersionOut:
@@ -115,21 +144,29 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", responses=NOT_FOUND)
-def get_alert(key: Reader, reader: StoreReaderDep, alert_id: str) -> m.AlertDetail:
-    """An alert's versions and evidence (what ``ews explain`` shows)."""
+def get_alert(
+    key: Reader,
+    reader: StoreReaderDep,
+    catalog: CatalogDep,
+    glossary: GlossaryDep,
+    alert_id: str,
+) -> m.AlertDetail:
+    """An alert's versions and evidence (what ``ews explain`` shows), each evidence sentence
+    with its English rendering."""
     with reader.read() as store:
         versions = versions_of(store.memo("alerts", load_alerts), alert_id)
-    # A hidden alert answers like a missing one, so its existence does not leak.
-    admin = "admin" in key.scopes
-    if not versions or not all(visible(a, include_red=admin) for a in versions):
-        raise HTTPException(404, f"no alert {alert_id!r}")
-    last = versions[-1]
-    source = next((a for a in reversed(versions) if a.evidence), last)
+        # A hidden alert answers like a missing one, so its existence does not leak.
+        admin = "admin" in key.scopes
+        if not versions or not all(visible(a, include_red=admin) for a in versions):
+            raise HTTPException(404, f"no alert {alert_id!r}")
+        last = versions[-1]
+        source = next((a for a in reversed(versions) if a.evidence), last)
+        lines = explain_evidence(store, catalog, glossary, source.evidence)
     entry = BoardEntry(last, peak_levels(versions)[alert_id])
     return m.AlertDetail(
         alert=m.AlertOut.model_validate(entry_json(entry)),
         onset=last.onset,
         origin_node=last.origin_node,
         versions=[_version_out(a) for a in versions],
-        evidence=[_evidence_out(e) for e in source.evidence],
+        evidence=_evidence_out(source.evidence, lines),
     )

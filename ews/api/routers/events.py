@@ -12,6 +12,7 @@ from ews.api.deps import (
     PREFIX,
     REFUSALS,
     CatalogDep,
+    GlossaryDep,
     Limit,
     Offset,
     Reader,
@@ -19,6 +20,7 @@ from ews.api.deps import (
     country_code,
 )
 from ews.text import queries as events
+from ews.text.render import render_row
 
 router = APIRouter(prefix=PREFIX, responses=REFUSALS)
 
@@ -28,6 +30,7 @@ def list_events(
     key: Reader,
     reader: StoreReaderDep,
     catalog: CatalogDep,
+    glossary: GlossaryDep,
     item: Annotated[str | None, Query(description="HS code prefix.")] = None,
     country: Annotated[str | None, Query(description="Country (name or code).")] = None,
     event_type: Annotated[str | None, Query(examples=["export_restriction"])] = None,
@@ -36,7 +39,9 @@ def list_events(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> m.EventPage:
-    """Events extracted from texts, newest first, with their evidence sentences."""
+    """Events extracted from texts, newest first, with their evidence sentences and an English
+    rendering of each (one row per event: the same sentence carried by several documents is
+    listed once per event)."""
     f = events.EventFilter(
         item=item,
         country=country_code(catalog, country, "country"),
@@ -60,6 +65,7 @@ def list_events(
             link=r["link"],
             source_id=r["source_id"],
             matched=r["matched"],
+            rendering=m.RenderingOut.model_validate(render_row(r, catalog, glossary).as_json()),
         )
         for r in rows
     ]
