@@ -17,21 +17,9 @@ import yaml
 
 from ews.alerts.records import LEVELS, Level
 from ews.catalog import Catalog
-from ews.errors import InputError
 from ews.risk.assess import ReplayResult, UnitKey
 
-REVIEW_LEVEL: Level = "caution"
-"""Unmatched runs are counted at the level leads are measured at (caution)."""
-
-FIT_BEFORE = dt.date(2022, 1, 1)
-"""Episodes announced before this day are the fitting set; the later ones are reported."""
-
-
-@dataclass(frozen=True)
-class EpisodeSource:
-    url: str
-    title: str
-    published: dt.date | None
+REVIEW_LEVEL: Level = "alert"
 
 
 @dataclass(frozen=True)
@@ -41,31 +29,17 @@ class Episode:
     group: str
     supplier: str | None
     importer: str | None
+    signals: str
     announced: dt.date
-    impact: dt.date
+    reference_date: dt.date
     window: tuple[dt.date, dt.date]
     eased: dt.date | None = None
-    impact_note: str = ""
-    sources: tuple[EpisodeSource, ...] = ()
 
     @property
     def unit(self) -> UnitKey:
         if self.importer:
             return UnitKey(self.group, None, self.importer)
         return UnitKey(self.group, self.supplier)
-
-    @property
-    def split(self) -> str:
-        return "fit" if self.announced < FIT_BEFORE else "report"
-
-
-def _date(value: Any, what: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InputError(f"episodes: {what} is not a date: {value!r}") from exc
 
 
 def load_episodes() -> list[Episode]:
@@ -74,32 +48,18 @@ def load_episodes() -> list[Episode]:
     )
     out = []
     for e in raw["episodes"]:
-        ident = e["id"]
         out.append(
             Episode(
-                id=ident,
+                id=e["id"],
                 title=e["title"],
                 group=e["group"],
                 supplier=e.get("supplier"),
                 importer=e.get("importer"),
-                announced=_date(e["announced"], f"{ident} announced"),
-                impact=_date(e.get("impact", e.get("reference_date")), f"{ident} impact"),
-                window=(
-                    _date(e["window"][0], f"{ident} window"),
-                    _date(e["window"][1], f"{ident} window"),
-                ),
-                eased=_date(e["eased"], f"{ident} eased") if e.get("eased") else None,
-                impact_note=e.get("impact_note", ""),
-                sources=tuple(
-                    EpisodeSource(
-                        url=src["url"],
-                        title=src.get("title", ""),
-                        published=_date(src["published"], f"{ident} source")
-                        if src.get("published")
-                        else None,
-                    )
-                    for src in e.get("sources", ())
-                ),
+                signals=e["signals"],
+                announced=e["announced"],
+                reference_date=e["reference_date"],
+                window=(e["window"][0], e["window"][1]),
+                eased=e.get("eased"),
             )
         )
     return out
@@ -114,49 +74,31 @@ class EpisodeResult:
     peak: Level
     peak_score: float
     lead_days: int | None
-    """Impact date - first day at caution (positive: warned before the impact)."""
-    lead_days_from_announcement: int | None
-    """Announcement - first day at caution (0: the same day; -1: the next day)."""
-    raised_before_announcement: bool = False
-    raised_by: list[str] = field(default_factory=list)
     fell_after_easing: dt.date | None = None
     level_at_easing: Level | None = None
     level_on_reference: Level = "normal"
-    level_day_after_announcement: Level = "normal"
 
     def as_json(self) -> dict[str, Any]:
         def d(x: dt.date | None) -> str | None:
             return x.isoformat() if x else None
 
-        ep = self.episode
         return {
-            "episode": ep.id,
-            "title": ep.title,
-            "split": ep.split,
+            "episode": self.episode.id,
             "item": self.item,
-            "group": ep.group,
             "country": self.country,
-            "importer": ep.importer,
-            "announced": d(ep.announced),
-            "reference_date": d(ep.impact),
-            "impact_note": ep.impact_note,
+            "importer": self.episode.importer,
+            "reference_date": d(self.episode.reference_date),
+            "announced": d(self.episode.announced),
             "first_attention": d(self.first.get("attention")),
             "first_caution": d(self.first.get("caution")),
             "first_alert": d(self.first.get("alert")),
             "first_serious": d(self.first.get("serious")),
-            "lead_days": self.lead_days,
-            "lead_days_from_announcement": self.lead_days_from_announcement,
-            "caution_within_a_day": self.lead_days_from_announcement is not None
-            and self.lead_days_from_announcement >= -1,
-            "raised_before_announcement": self.raised_before_announcement,
-            "raised_by": self.raised_by,
-            "level_day_after_announcement": self.level_day_after_announcement,
             "peak_level": self.peak,
             "peak_score": round(self.peak_score, 3),
+            "lead_days": self.lead_days,
             "level_on_reference": self.level_on_reference,
-            "eased": d(ep.eased),
+            "eased": d(self.episode.eased),
             "level_fell_on": d(self.fell_after_easing),
-            "sources": [s.url for s in ep.sources],
         }
 
 
@@ -176,7 +118,6 @@ class FalseAlarm:
             "importer": self.unit.importer,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
-            "days": (self.end - self.start).days + 1,
             "peak_level": self.peak,
             "peak_score": round(self.peak_score, 3),
             "evidence": self.evidence,
@@ -190,7 +131,7 @@ def _rank(level: Level) -> int:
 def evaluate(
     result: ReplayResult, episodes: list[Episode], catalog: Catalog
 ) -> tuple[list[EpisodeResult], list[FalseAlarm]]:
-    """Score each known episode and list unmatched runs at caution or above."""
+    """Score each known episode and list unmatched alert-level runs."""
     out: list[EpisodeResult] = []
     for ep in episodes:
         every = result.daily.get(ep.unit, [])
@@ -203,6 +144,7 @@ def evaluate(
                 peak = level
             peak_score = max(peak_score, score)
         caution = first["caution"]
+        lead = (ep.reference_date - caution).days if caution else None
         fell: dt.date | None = None
         at_easing: Level | None = None
         if ep.eased is not None:
@@ -212,10 +154,7 @@ def evaluate(
                 if day > ep.eased and _rank(level) < _rank(at_easing):
                     fell = day
                     break
-        on_ref: Level = next((lv for day, _, lv in every if day == ep.impact), "normal")
-        next_day = ep.announced + dt.timedelta(days=1)
-        after: Level = next((lv for day, _, lv in every if day == next_day), "normal")
-        early = caution is not None and caution < ep.announced
+        on_ref: Level = next((lv for day, _, lv in every if day == ep.reference_date), "normal")
         members = catalog.items_in_group(ep.group)
         item = catalog.groups[ep.group].names["en"] if len(members) != 1 else members[0].names["en"]
         out.append(
@@ -226,53 +165,40 @@ def evaluate(
                 first=first,
                 peak=peak,
                 peak_score=peak_score,
-                lead_days=(ep.impact - caution).days if caution else None,
-                lead_days_from_announcement=(ep.announced - caution).days if caution else None,
-                raised_before_announcement=early,
-                raised_by=_evidence(result, ep.unit, caution) if caution else [],
+                lead_days=lead,
                 fell_after_easing=fell,
                 level_at_easing=at_easing,
                 level_on_reference=on_ref,
-                level_day_after_announcement=after,
             )
         )
-    return out, false_alarms(result, episodes)
-
-
-def false_alarms(
-    result: ReplayResult, episodes: list[Episode], level: Level = REVIEW_LEVEL
-) -> list[FalseAlarm]:
-    """Runs at ``level`` or above that overlap no known episode of their family and supplier.
-
-    A watchlist run that repeats a global run of the same family (same days) is listed once."""
     alarms: list[FalseAlarm] = []
+    # A watchlist run that repeats a global run of the same family (same days) is not listed twice.
     seen: set[tuple[str, dt.date, dt.date]] = set()
     units = sorted(result.daily.items(), key=lambda kv: (kv[0].importer is not None, kv[0].label()))
     for unit, daily in units:
         run: list[tuple[dt.date, float, Level]] = []
         for row in [*daily, None]:
-            if row is not None and _rank(row[2]) >= _rank(level):
+            if row is not None and _rank(row[2]) >= _rank(REVIEW_LEVEL):
                 run.append(row)
                 continue
-            if run:
-                span = (unit.group, run[0][0], run[-1][0])
-                duplicate = unit.importer is not None and span in seen
-                if not duplicate and not _matches(unit, run[0][0], run[-1][0], episodes):
-                    seen.add(span)
-                    peak_row = max(run, key=lambda r: r[1])
-                    alarms.append(
-                        FalseAlarm(
-                            unit=unit,
-                            start=run[0][0],
-                            end=run[-1][0],
-                            peak=max((r[2] for r in run), key=_rank),
-                            peak_score=peak_row[1],
-                            evidence=_evidence(result, unit, peak_row[0]),
-                        )
+            duplicate = (
+                run and unit.importer is not None and (unit.group, run[0][0], run[-1][0]) in seen
+            )
+            if run and not duplicate and not _matches(unit, run[0][0], episodes):
+                seen.add((unit.group, run[0][0], run[-1][0]))
+                peak_row = max(run, key=lambda r: r[1])
+                alarms.append(
+                    FalseAlarm(
+                        unit=unit,
+                        start=run[0][0],
+                        end=run[-1][0],
+                        peak=max((r[2] for r in run), key=_rank),
+                        peak_score=peak_row[1],
+                        evidence=_evidence(result, unit, peak_row[0]),
                     )
+                )
             run = []
-    alarms.sort(key=lambda a: (a.start, a.unit.label()))
-    return alarms
+    return out, alarms
 
 
 def _run_start(
@@ -293,9 +219,9 @@ def _run_start(
     return None
 
 
-def _matches(unit: UnitKey, start: dt.date, end: dt.date, episodes: list[Episode]) -> bool:
+def _matches(unit: UnitKey, start: dt.date, episodes: list[Episode]) -> bool:
     for ep in episodes:
-        if unit.group != ep.group or end < ep.window[0] or start > ep.window[1]:
+        if unit.group != ep.group or not ep.window[0] <= start <= ep.window[1]:
             continue
         if unit.importer is not None or unit.supplier in (ep.supplier, None):
             return True

@@ -9,7 +9,7 @@ from typing import Any
 
 from ews.catalog import Catalog
 from ews.records import WORLD
-from ews.risk.config import RiskConfig, load_chokepoints
+from ews.risk.config import RiskConfig
 from ews.risk.signals import Signal
 from ews.store import Store
 from ews.text.ingest import outlet_of
@@ -24,156 +24,69 @@ def _month_end(period: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-# Publication dates are read on the publisher's calendar: an article stamped 20:00 UTC in Seoul
-# appeared the next morning there. Offsets by language where the store has no better clue.
-LOCAL_UTC_OFFSET_HOURS = {"vi": 7, "zh": 8, "ko": 9, "ja": 9}
-
-# Hosts of governments and their agencies: a notice there is the measure itself, not a report.
-_OFFICIAL_SUFFIXES = (
-    ".gov",
-    ".gov.cn",
-    ".go.jp",
-    ".go.kr",
-    ".gov.vn",
-    ".gov.uk",
-    ".gov.au",
-    ".gc.ca",
-    ".gob.mx",
-    ".gov.in",
-    ".go.id",
-    "europa.eu",
-    "federalregister.gov",
-)
-
-
-def official_host(link: str | None) -> bool:
-    """Whether ``link`` points to a government site (its notice is the measure itself)."""
-    if not link or "://" not in link:
-        return False
-    host = outlet_of(link)
-    return any(host == s.lstrip(".") or host.endswith(s) for s in _OFFICIAL_SUFFIXES)
-
-
-def local_date(published: dt.datetime | dt.date | None, lang: str | None) -> dt.date | None:
-    """The publisher's calendar date of a UTC publication time."""
-    if published is None:
-        return None
-    if not isinstance(published, dt.datetime):
-        return published
-    return (published + dt.timedelta(hours=LOCAL_UTC_OFFSET_HOURS.get(lang or "", 0))).date()
-
-
-_Target = tuple[str, str | None, str]
-"""Family, supplier and chokepoint ("" when none) a text event concerns."""
-
-ROUTE_TYPES = frozenset({"logistics_disruption", "conflict"})
-"""Event types that, told of a chokepoint, concern everything shipped through it."""
-
-
-def event_signals(
-    store: Store, catalog: Catalog, config: RiskConfig, *, stats: dict[str, int] | None = None
-) -> list[Signal]:
-    """Signals from text events: one per (story, family, supplier, outlet), each known on the
-    day that outlet published it, so a story grows stronger as outlets take it up and never
-    before.
-
-    - A control (``config.standing.kinds``) on a named supplier, told by an official source or
-      by a second outlet, is *standing*: it holds until eased rather than fading as news does.
-    - A sentence telling a measure dated well before its own publication
-      (``config.standing.backward_days``) is background, not news, and is left out.
-    - A disruption or conflict at a chokepoint (``chokepoints.yaml``) concerns every supplier
-      and family shipped through it, whatever goods the sentence names.
-    """
+def event_signals(store: Store, catalog: Catalog, config: RiskConfig) -> list[Signal]:
+    """One signal per (event cluster, family): a story told by several outlets counts once,
+    stronger for each independent source."""
     rows = store.query(
         """
         SELECT e.event_id, e.doc_id, e.lang, e.event_type, e.country, e.event_date, e.evidence,
                e.confidence, coalesce(e.cluster_id, e.event_id) AS cluster,
-               d.published, d.link, d.source_id,
-               coalesce(d.link, d.source_id) AS outlet_key,
-               coalesce(s.kind = 'notices', false) OR coalesce(ls.official, false) AS official,
-               list(i.hs) FILTER (WHERE i.hs IS NOT NULL) AS items
+               CAST(d.published AS DATE) AS published, d.link, d.source_id,
+               coalesce(d.link, d.source_id) AS outlet_key, array_agg(i.hs) AS items
         FROM events e
-        LEFT JOIN event_items i USING (event_id)
+        JOIN event_items i USING (event_id)
         LEFT JOIN documents d USING (doc_id)
-        LEFT JOIN sources s ON s.id = d.source_id
-        LEFT JOIN live_sources ls ON ls.id = d.source_id
         WHERE e.event_type <> 'cooperation'
         GROUP BY ALL
         """
     )
-    counts = stats if stats is not None else {}
-    chokepoints = load_chokepoints()
-    backward = dt.timedelta(days=config.standing.backward_days)
-    buckets: dict[tuple[str, _Target], list[dict[str, Any]]] = defaultdict(list)
+    clusters: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        day = local_date(r["published"], r["lang"]) or r["event_date"]
-        if r["event_date"] < day - backward:
-            counts["backward-looking"] = counts.get("backward-looking", 0) + 1
-            continue
-        r["day"] = day
-        r["official"] = bool(r["official"]) or official_host(r["link"])
-        items = [h for h in (r["items"] or []) if h in catalog.items]
-        r["items"] = items
-        country = r["country"] if r["country"] in catalog.countries else None
-        targets: set[_Target] = {(catalog.items[h].group, country, "") for h in items}
-        if r["event_type"] in ROUTE_TYPES:
-            for key, point in chokepoints.items():
-                if point.named_in(r["evidence"]):
-                    for shipper, groups in point.through.items():
-                        targets.update((g, shipper, key) for g in groups if g in catalog.groups)
-        for target in targets:
-            buckets[(r["cluster"], target)].append(r)
+        groups = {catalog.items[h].group for h in r["items"] if h in catalog.items}
+        for group in groups:
+            clusters[(r["cluster"], group)].append(r)
     out: list[Signal] = []
     base = config.event_source_base
-    for (cluster, (group, supplier, via)), members in buckets.items():
-        members.sort(key=lambda r: (r["day"], r["event_id"]))
-        first_by_outlet: dict[str, dict[str, Any]] = {}
-        for m in members:
-            first_by_outlet.setdefault(outlet_of(m["outlet_key"] or "?"), m)
-        ordered = sorted(first_by_outlet.items(), key=lambda kv: (kv[1]["day"], kv[0]))
-        for k, (outlet, m) in enumerate(ordered, start=1):
-            confidence = float(m["confidence"])
-            # An official notice is the measure itself: it counts as two independent reports.
-            reports = 2 if m["official"] else 1
-            strength = min(1.0, 1.0 - (1.0 - base * confidence) ** reports)
-            standing = (
-                m["event_type"] in config.standing.kinds
-                and supplier is not None
-                and not via
-                and (m["official"] or k >= 2)
+    for (cluster, group), members in clusters.items():
+        members.sort(key=lambda r: (r["published"] or r["event_date"], r["event_id"]))
+        first = members[0]
+        outlets = {outlet_of(m["outlet_key"] or "?") for m in members}
+        sources = max(1, len(outlets))
+        confidence = max(float(m["confidence"]) for m in members)
+        known = first["published"] or first["event_date"]
+        hs = sorted(
+            {
+                h
+                for m in members
+                for h in m["items"]
+                if h in catalog.items and catalog.items[h].group == group
+            }
+        )
+        country = first["country"]
+        out.append(
+            Signal(
+                kind="event",
+                type=first["event_type"],
+                ref=f"{cluster}:{group}",
+                group=group,
+                hs=tuple(hs),
+                supplier=country if country in catalog.countries else None,
+                observed=known,
+                known=known,
+                # Each independent outlet is another chance the story is right.
+                strength=min(1.0, 1.0 - (1.0 - base * confidence) ** sources),
+                summary=(
+                    f"{first['event_type']} ({country or 'country unknown'}), "
+                    f"{sources} source(s), first {known}"
+                    + (f", effective {first['event_date']}" if first["event_date"] != known else "")
+                ),
+                sources=sources,
+                lang=first["lang"],
+                text=first["evidence"],
+                link=first["link"],
+                source=first["source_id"],
             )
-            hs = sorted(h for h in m["items"] if catalog.items[h].group == group)
-            known = m["day"]
-            told = m["country"] or "country unknown"
-            route = (
-                f" at the {chokepoints[via].name}, which {supplier}'s exports pass" if via else ""
-            )
-            out.append(
-                Signal(
-                    kind="event",
-                    type=m["event_type"],
-                    ref=f"{cluster}:{group}:{outlet}" + (f":{via}:{supplier}" if via else ""),
-                    group=group,
-                    hs=tuple(hs),
-                    supplier=supplier,
-                    observed=known,
-                    known=known,
-                    strength=strength,
-                    standing=standing,
-                    summary=(
-                        f"{m['event_type']} ({told}){route}, "
-                        f"{'official notice' if m['official'] else 'reported'} by {outlet} "
-                        f"on {known} (source {k} of this story)"
-                        + (f", effective {m['event_date']}" if m["event_date"] > known else "")
-                        + ("; in force until eased" if standing else "")
-                    ),
-                    sources=k,
-                    lang=m["lang"],
-                    text=m["evidence"],
-                    link=m["link"],
-                    source=m["source_id"],
-                )
-            )
+        )
     return out
 
 

@@ -35,10 +35,6 @@ class Signal(BaseModel):
     observed: dt.date = Field(description="The date the signal is about.")
     known: dt.date = Field(description="The date it became known (>= observed).")
     strength: float = Field(ge=0.0, le=1.0)
-    standing: bool = Field(
-        default=False,
-        description="A control in force until eased: it fades only to a floor, never out.",
-    )
     summary: str
     sources: int = Field(default=1, ge=1)
     lang: str | None = None

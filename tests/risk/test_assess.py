@@ -40,16 +40,10 @@ def sig(
     )
 
 
-def run(  # type: ignore[no-untyped-def]
-    signals: list[Signal],
-    catalog: Catalog,
-    end: dt.date,
-    watch: tuple[str, ...] = (),
-    start: dt.date = D0,
-):
+def run(signals: list[Signal], catalog: Catalog, end: dt.date, watch: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     return replay(
         signals,
-        start=start - dt.timedelta(days=10),
+        start=D0 - dt.timedelta(days=10),
         end=end,
         config=CFG,
         structures=StructureBook(CFG, load_priors()),
@@ -101,9 +95,7 @@ def test_clock_hides_the_future(catalog: Catalog) -> None:
 
 
 def test_watchlist_weighs_by_dependence(catalog: Catalog) -> None:
-    # a price-like global signal on urea in Jan 2022, when Korea's 97.6 % dependence on China
-    # for industrial urea was public (shipped prior, known from 4 Nov 2021)
-    day = dt.date(2022, 1, 10)
+    # a price-like global signal on urea: Korea depends on China for 97 % (shipped prior)
     urea = Signal(
         kind="price_anomaly",
         type="price_anomaly",
@@ -111,12 +103,12 @@ def test_watchlist_weighs_by_dependence(catalog: Catalog) -> None:
         group="nitrogen_fertilisers",
         hs=("310210",),
         supplier=None,
-        observed=day,
-        known=day,
+        observed=D0,
+        known=D0,
         strength=1.0,
         summary="urea spike",
     )
-    result = run([urea], catalog, day + dt.timedelta(days=5), watch=("KR", "JP"), start=day)
+    result = run([urea], catalog, D0 + dt.timedelta(days=5), watch=("KR", "JP"))
     peak = {u: max(s for _, s, _ in rows) for u, rows in result.daily.items()}
     kr = peak[UnitKey("nitrogen_fertilisers", None, "KR")]
     world = peak[UnitKey("nitrogen_fertilisers", None)]
