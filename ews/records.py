@@ -188,3 +188,7 @@ class Event(Record):
     evidence: str = Field(description="The sentence the event was read from.")
     confidence: float = Field(ge=0.0, le=1.0)
     matched: tuple[str, ...] = Field(default=(), description="Lexicon terms that fired.")
+    target: str | None = Field(
+        default=None,
+        description="ISO alpha-2 of the country a measure is aimed at ('exports to the US').",
+    )

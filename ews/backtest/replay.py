@@ -17,9 +17,22 @@ import yaml
 
 from ews.alerts.records import LEVELS, Level
 from ews.catalog import Catalog
+from ews.errors import InputError
 from ews.risk.assess import ReplayResult, UnitKey
+from ews.risk.config import load_chokepoints
 
-REVIEW_LEVEL: Level = "alert"
+REVIEW_LEVEL: Level = "caution"
+"""Unmatched runs are counted at the level leads are measured at (caution)."""
+
+FIT_BEFORE = dt.date(2022, 1, 1)
+"""Episodes announced before this day are the fitting set; the later ones are reported."""
+
+
+@dataclass(frozen=True)
+class EpisodeSource:
+    url: str
+    title: str
+    published: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -29,17 +42,67 @@ class Episode:
     group: str
     supplier: str | None
     importer: str | None
-    signals: str
-    announced: dt.date
-    reference_date: dt.date
+    announced: dt.date | None
+    """The day the measure was made public; None for a market crisis no one announced (its
+    leads count from the impact date only)."""
+    impact: dt.date
     window: tuple[dt.date, dt.date]
     eased: dt.date | None = None
+    impact_note: str = ""
+    sources: tuple[EpisodeSource, ...] = ()
+    also: tuple[str, ...] = ()
+    """Other families the same measure covers: a run on one of them is this episode's too
+    (leads are measured on ``group`` only)."""
+    chokepoint: str | None = None
+    """A closure of this chokepoint: a run on any supplier x family shipped through it
+    (``chokepoints.yaml``) in the window is this episode's."""
+
+    def covers(self, unit: UnitKey, start: dt.date, end: dt.date) -> bool:
+        """Whether a run of ``unit`` from ``start`` to ``end`` belongs to this episode."""
+        if end < self.window[0] or start > self.window[1]:
+            return False
+        if unit.group in (self.group, *self.also) and (
+            unit.importer is not None or unit.supplier in (self.supplier, None)
+        ):
+            return True
+        if self.chokepoint is None:
+            return False
+        through = load_chokepoints()[self.chokepoint].through
+        if unit.supplier is None:
+            return any(unit.group in groups for groups in through.values())
+        return unit.group in through.get(unit.supplier, ())
 
     @property
     def unit(self) -> UnitKey:
         if self.importer:
             return UnitKey(self.group, None, self.importer)
         return UnitKey(self.group, self.supplier)
+
+    @property
+    def split(self) -> str:
+        return "fit" if self.onset < FIT_BEFORE else "report"
+
+    @property
+    def onset(self) -> dt.date:
+        """The announcement, or the impact date of an unannounced crisis."""
+        return self.announced or self.impact
+
+
+def _date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InputError(f"episodes: {what} is not a date: {value!r}") from exc
+
+
+def _chokepoint(value: Any, ident: str) -> str | None:
+    if value is None:
+        return None
+    if value not in load_chokepoints():
+        raise InputError(f"episodes: {ident} names an unknown chokepoint {value!r}")
+    return str(value)
 
 
 def load_episodes() -> list[Episode]:
@@ -48,18 +111,36 @@ def load_episodes() -> list[Episode]:
     )
     out = []
     for e in raw["episodes"]:
+        ident = e["id"]
         out.append(
             Episode(
-                id=e["id"],
+                id=ident,
                 title=e["title"],
                 group=e["group"],
                 supplier=e.get("supplier"),
                 importer=e.get("importer"),
-                signals=e["signals"],
-                announced=e["announced"],
-                reference_date=e["reference_date"],
-                window=(e["window"][0], e["window"][1]),
-                eased=e.get("eased"),
+                announced=_date(e["announced"], f"{ident} announced")
+                if e.get("announced")
+                else None,
+                impact=_date(e.get("impact", e.get("reference_date")), f"{ident} impact"),
+                window=(
+                    _date(e["window"][0], f"{ident} window"),
+                    _date(e["window"][1], f"{ident} window"),
+                ),
+                eased=_date(e["eased"], f"{ident} eased") if e.get("eased") else None,
+                impact_note=e.get("impact_note", ""),
+                also=tuple(e.get("also", ())),
+                chokepoint=_chokepoint(e.get("chokepoint"), ident),
+                sources=tuple(
+                    EpisodeSource(
+                        url=src["url"],
+                        title=src.get("title", ""),
+                        published=_date(src["published"], f"{ident} source")
+                        if src.get("published")
+                        else None,
+                    )
+                    for src in e.get("sources", ())
+                ),
             )
         )
     return out
@@ -74,31 +155,53 @@ class EpisodeResult:
     peak: Level
     peak_score: float
     lead_days: int | None
+    """Impact date - first day at caution (positive: warned before the impact)."""
+    lead_days_from_announcement: int | None
+    """Announcement - first day at caution (0: the same day; -1: the next day)."""
+    raised_before_announcement: bool = False
+    raised_by: list[str] = field(default_factory=list)
     fell_after_easing: dt.date | None = None
     level_at_easing: Level | None = None
     level_on_reference: Level = "normal"
+    level_day_after_announcement: Level = "normal"
 
     def as_json(self) -> dict[str, Any]:
         def d(x: dt.date | None) -> str | None:
             return x.isoformat() if x else None
 
+        ep = self.episode
         return {
-            "episode": self.episode.id,
+            "episode": ep.id,
+            "title": ep.title,
+            "split": ep.split,
             "item": self.item,
+            "group": ep.group,
             "country": self.country,
-            "importer": self.episode.importer,
-            "reference_date": d(self.episode.reference_date),
-            "announced": d(self.episode.announced),
+            "importer": ep.importer,
+            "also": list(ep.also),
+            "chokepoint": ep.chokepoint,
+            "announced": d(ep.announced),
+            "reference_date": d(ep.impact),
+            "impact_note": ep.impact_note,
             "first_attention": d(self.first.get("attention")),
             "first_caution": d(self.first.get("caution")),
             "first_alert": d(self.first.get("alert")),
             "first_serious": d(self.first.get("serious")),
+            "lead_days": self.lead_days,
+            "lead_days_from_announcement": self.lead_days_from_announcement,
+            "caution_within_a_day": None
+            if ep.announced is None
+            else self.lead_days_from_announcement is not None
+            and self.lead_days_from_announcement >= -1,
+            "raised_before_announcement": self.raised_before_announcement,
+            "raised_by": self.raised_by,
+            "level_day_after_announcement": self.level_day_after_announcement,
             "peak_level": self.peak,
             "peak_score": round(self.peak_score, 3),
-            "lead_days": self.lead_days,
             "level_on_reference": self.level_on_reference,
-            "eased": d(self.episode.eased),
+            "eased": d(ep.eased),
             "level_fell_on": d(self.fell_after_easing),
+            "sources": [s.url for s in ep.sources],
         }
 
 
@@ -118,6 +221,7 @@ class FalseAlarm:
             "importer": self.unit.importer,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
+            "days": (self.end - self.start).days + 1,
             "peak_level": self.peak,
             "peak_score": round(self.peak_score, 3),
             "evidence": self.evidence,
@@ -131,10 +235,10 @@ def _rank(level: Level) -> int:
 def evaluate(
     result: ReplayResult, episodes: list[Episode], catalog: Catalog
 ) -> tuple[list[EpisodeResult], list[FalseAlarm]]:
-    """Score each known episode and list unmatched alert-level runs."""
+    """Score each known episode and list unmatched runs at caution or above."""
     out: list[EpisodeResult] = []
     for ep in episodes:
-        every = result.daily.get(ep.unit, [])
+        every, units = _episode_days(result, ep)
         daily = [row for row in every if ep.window[0] <= row[0] <= ep.window[1]]
         first = {level: _run_start(every, level, ep) for level in LEVELS[1:]}
         peak: Level = "normal"
@@ -144,7 +248,6 @@ def evaluate(
                 peak = level
             peak_score = max(peak_score, score)
         caution = first["caution"]
-        lead = (ep.reference_date - caution).days if caution else None
         fell: dt.date | None = None
         at_easing: Level | None = None
         if ep.eased is not None:
@@ -154,7 +257,10 @@ def evaluate(
                 if day > ep.eased and _rank(level) < _rank(at_easing):
                     fell = day
                     break
-        on_ref: Level = next((lv for day, _, lv in every if day == ep.reference_date), "normal")
+        on_ref: Level = next((lv for day, _, lv in every if day == ep.impact), "normal")
+        next_day = ep.onset + dt.timedelta(days=1)
+        after: Level = next((lv for day, _, lv in every if day == next_day), "normal")
+        early = caution is not None and ep.announced is not None and caution < ep.announced
         members = catalog.items_in_group(ep.group)
         item = catalog.groups[ep.group].names["en"] if len(members) != 1 else members[0].names["en"]
         out.append(
@@ -165,40 +271,82 @@ def evaluate(
                 first=first,
                 peak=peak,
                 peak_score=peak_score,
-                lead_days=lead,
+                lead_days=(ep.impact - caution).days if caution else None,
+                lead_days_from_announcement=(ep.announced - caution).days
+                if caution and ep.announced
+                else None,
+                raised_before_announcement=early,
+                raised_by=_evidence_of(result, units, caution) if caution else [],
                 fell_after_easing=fell,
                 level_at_easing=at_easing,
                 level_on_reference=on_ref,
+                level_day_after_announcement=after,
             )
         )
+    return out, false_alarms(result, episodes)
+
+
+def false_alarms(
+    result: ReplayResult, episodes: list[Episode], level: Level = REVIEW_LEVEL
+) -> list[FalseAlarm]:
+    """Runs at ``level`` or above that overlap no known episode of their family and supplier.
+
+    A watchlist run that repeats a global run of the same family (same days) is listed once."""
     alarms: list[FalseAlarm] = []
-    # A watchlist run that repeats a global run of the same family (same days) is not listed twice.
     seen: set[tuple[str, dt.date, dt.date]] = set()
     units = sorted(result.daily.items(), key=lambda kv: (kv[0].importer is not None, kv[0].label()))
     for unit, daily in units:
         run: list[tuple[dt.date, float, Level]] = []
         for row in [*daily, None]:
-            if row is not None and _rank(row[2]) >= _rank(REVIEW_LEVEL):
+            if row is not None and _rank(row[2]) >= _rank(level):
                 run.append(row)
                 continue
-            duplicate = (
-                run and unit.importer is not None and (unit.group, run[0][0], run[-1][0]) in seen
-            )
-            if run and not duplicate and not _matches(unit, run[0][0], episodes):
-                seen.add((unit.group, run[0][0], run[-1][0]))
-                peak_row = max(run, key=lambda r: r[1])
-                alarms.append(
-                    FalseAlarm(
-                        unit=unit,
-                        start=run[0][0],
-                        end=run[-1][0],
-                        peak=max((r[2] for r in run), key=_rank),
-                        peak_score=peak_row[1],
-                        evidence=_evidence(result, unit, peak_row[0]),
+            if run:
+                span = (unit.group, run[0][0], run[-1][0])
+                duplicate = unit.importer is not None and span in seen
+                if not duplicate and not _matches(unit, run[0][0], run[-1][0], episodes):
+                    seen.add(span)
+                    peak_row = max(run, key=lambda r: r[1])
+                    alarms.append(
+                        FalseAlarm(
+                            unit=unit,
+                            start=run[0][0],
+                            end=run[-1][0],
+                            peak=max((r[2] for r in run), key=_rank),
+                            peak_score=peak_row[1],
+                            evidence=_evidence(result, unit, peak_row[0]),
+                        )
                     )
-                )
             run = []
-    return out, alarms
+    alarms.sort(key=lambda a: (a.start, a.unit.label()))
+    return alarms
+
+
+def _episode_days(
+    result: ReplayResult, ep: Episode
+) -> tuple[list[tuple[dt.date, float, Level]], list[UnitKey]]:
+    """The days an analyst watching this episode sees: its supplier's unit and, for a
+    supplier's episode, the family's world unit (a price spike has no supplier), the higher
+    level of the two each day."""
+    units = [ep.unit]
+    if ep.importer is None and ep.supplier is not None:
+        units.append(UnitKey(ep.group, None))
+    best: dict[dt.date, tuple[dt.date, float, Level]] = {}
+    for unit in units:
+        for row in result.daily.get(unit, []):
+            old = best.get(row[0])
+            if old is None or (_rank(row[2]), row[1]) > (_rank(old[2]), old[1]):
+                best[row[0]] = row
+    return [best[d] for d in sorted(best)], units
+
+
+def _evidence_of(result: ReplayResult, units: list[UnitKey], day: dt.date) -> list[str]:
+    """Evidence of the first of ``units`` at caution or above on ``day``."""
+    for unit in units:
+        row = next((r for r in result.daily.get(unit, []) if r[0] == day), None)
+        if row is not None and _rank(row[2]) >= _rank(REVIEW_LEVEL):
+            return _evidence(result, unit, day)
+    return _evidence(result, units[0], day)
 
 
 def _run_start(
@@ -212,20 +360,15 @@ def _run_start(
         if _rank(lv) >= _rank(level):
             if start is None:
                 start = day
-            if day >= ep.announced and start <= ep.window[1]:
+            if day >= ep.onset and start <= ep.window[1]:
                 return start
         else:
             start = None
     return None
 
 
-def _matches(unit: UnitKey, start: dt.date, episodes: list[Episode]) -> bool:
-    for ep in episodes:
-        if unit.group != ep.group or not ep.window[0] <= start <= ep.window[1]:
-            continue
-        if unit.importer is not None or unit.supplier in (ep.supplier, None):
-            return True
-    return False
+def _matches(unit: UnitKey, start: dt.date, end: dt.date, episodes: list[Episode]) -> bool:
+    return any(ep.covers(unit, start, end) for ep in episodes)
 
 
 def _evidence(result: ReplayResult, unit: UnitKey, day: dt.date) -> list[str]:

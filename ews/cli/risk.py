@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -21,8 +21,12 @@ from ews.cli.common import (
     parse_date,
     print_alert_board,
 )
-from ews.errors import EwsError
+from ews.errors import EwsError, InputError
 from ews.store.db import scratch_path
+
+if TYPE_CHECKING:
+    from ews.backtest.replay import EpisodeResult, FalseAlarm
+    from ews.context import Context
 
 
 @handles_errors
@@ -147,14 +151,28 @@ def backtest_cmd(
         Path | None,
         typer.Option(help="Real data folder to load first (default ../shared/data if present)."),
     ] = None,
+    with_news: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--with-news",
+            help="More real documents (JSON lines: id, title, text, published, optional lang, "
+            "source, link), each known from its publication day. Repeatable.",
+        ),
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Clock at the end of the replay.")] = None,
     since: Annotated[
         str, typer.Option(help="First day replayed; earlier data still serves as baseline.")
     ] = "2017-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="Print the episodes as JSON.")] = False,
+    false_alarms_only: Annotated[
+        bool,
+        typer.Option(
+            "--false-alarms", help="Print the runs at caution or above matching no episode."
+        ),
+    ] = False,
 ) -> None:
-    """Replay history with the clock set back; print lead times and false alarms."""
-    from ews.backtest.replay import evaluate, load_episodes
+    """Replay history with the clock set back; print lead times and unmatched alarms."""
+    from ews.backtest.replay import FIT_BEFORE, evaluate, load_episodes
     from ews.backtest.results import save_backtest
     from ews.context import Context
     from ews.risk.run import assess, prepare_backtest_store
@@ -163,9 +181,16 @@ def backtest_cmd(
     settings = get_settings()
     folder = data or find_shared_data(settings)
     target = store or str(scratch_path(settings.store, "backtest.duckdb"))
+    extra = list(with_news or [])
+    for path in extra:
+        if not path.is_file():
+            raise InputError(f"--with-news {path}: no such file")
     with Context.open(settings, store=target) as ctx:
         if folder is not None:
             for note in prepare_backtest_store(ctx, folder):
+                err.print(note, highlight=False)
+        if extra:
+            for note in add_news(ctx, extra):
                 err.print(note, highlight=False)
         result, signals = assess(
             ctx,
@@ -175,52 +200,105 @@ def backtest_cmd(
         )
         episodes, alarms = evaluate(result, load_episodes(), ctx.catalog)
         save_backtest(ctx.store, episodes, len(alarms), since=since, until=until)
+    if false_alarms_only:
+        if as_json:
+            sys.stdout.write(json.dumps([a.as_json() for a in alarms], indent=1) + "\n")
+        else:
+            _print_false_alarms(alarms)
+        return
     if as_json:
         sys.stdout.write(json.dumps([e.as_json() for e in episodes], indent=1) + "\n")
         return
+    _print_episodes(episodes)
+    out.print(
+        f"signals: {signals.counts}. Lead = reference day - first day at caution (positive: "
+        "EWS warned before); 'from ann.' counts from the announcement, 'from impact' from the "
+        "impact date. fit = announced before 2022 (thresholds set on these), report = later.",
+        highlight=False,
+    )
+    for split in ("fit", "report"):
+        mine = [e for e in episodes if e.episode.split == split]
+        announced = [e for e in mine if e.episode.announced is not None]
+        on_time = [
+            e
+            for e in announced
+            if e.lead_days_from_announcement is not None and e.lead_days_from_announcement >= -1
+        ]
+        runs = [a for a in alarms if (a.start < FIT_BEFORE) == (split == "fit")]
+        out.print(
+            f"{split}: caution within a day of the announcement on {len(on_time)} of "
+            f"{len(announced)} announced episodes ({len(mine)} in all); unmatched runs at "
+            f"caution or above: {len(runs)}",
+            highlight=False,
+        )
+    _print_false_alarms(alarms)
+
+
+def add_news(ctx: Context, paths: list[Path]) -> list[str]:
+    """Ingest extra real documents for a replay; a file that cannot be read stops the run."""
+    from ews.text.extract import Extractor
+    from ews.text.ingest import ingest_news_file, recluster
+
+    extractor = Extractor(ctx.catalog)
+    notes = []
+    for path in paths:
+        report = ingest_news_file(
+            ctx.store, extractor, path, source_id="news-jsonl", actor="backtest"
+        )
+        if report.error:
+            raise InputError(f"--with-news {path}: {report.error}")
+        notes.append(report.summary())
+    recluster(ctx.store, ctx.catalog)
+    return notes
+
+
+def _print_episodes(episodes: list[EpisodeResult]) -> None:
     table = Table(title="Backtest: known disruptions")
     for col in (
         "episode",
-        "item",
+        "set",
         "country",
         "announced",
-        "reference",
+        "impact",
         "attention",
         "caution",
         "alert",
-        "serious",
         "peak",
-        "lead days",
+        "lead from ann.",
+        "lead from impact",
         "after easing",
     ):
         table.add_column(col, overflow="fold")
     for e in episodes:
         j = e.as_json()
+        lead_ann = (
+            "–"
+            if j["lead_days_from_announcement"] is None
+            else str(j["lead_days_from_announcement"])
+        )
+        if j["raised_before_announcement"]:
+            lead_ann += " (already raised)"
         table.add_row(
             j["episode"],
-            j["item"],
+            j["split"],
             (j["country"] or "") + (f" ({j['importer']} view)" if j["importer"] else ""),
-            j["announced"],
+            j["announced"] or "none (market crisis)",
             j["reference_date"],
             j["first_attention"] or "–",
             j["first_caution"] or "–",
             j["first_alert"] or "–",
-            j["first_serious"] or "–",
             j["peak_level"],
+            lead_ann,
             "–" if j["lead_days"] is None else str(j["lead_days"]),
             (f"fell {j['level_fell_on']}" if j["level_fell_on"] else "did not fall")
             if j["eased"]
             else "",
         )
     out.print(table)
-    out.print(
-        f"signals: {signals.counts}; lead days = reference date - first day at caution "
-        "(positive means EWS warned before)",
-        highlight=False,
-    )
-    fa = Table(
-        title=f"Alert-level episodes matching no known disruption ({len(alarms)}), for review"
-    )
+
+
+def _print_false_alarms(alarms: list[FalseAlarm]) -> None:
+    fa = Table(title=f"Runs at caution or above matching no known episode ({len(alarms)})")
     for col in ("unit", "from", "to", "peak", "score", "evidence"):
         fa.add_column(col, overflow="fold")
     for a in alarms:

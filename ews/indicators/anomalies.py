@@ -18,15 +18,16 @@ import ibis.expr.types as ir  # type: ignore[import-untyped, unused-ignore]
 from ibis import _  # type: ignore[import-untyped, unused-ignore]
 
 from ews.indicators.detectors import (
+    DAILY_SPIKE,
+    MONTHLY_SPIKE,
     Detection,
     Detector,
     PriceAnomaly,
-    PriceSpike,
     TradeFlowDrop,
     UnitValueJump,
 )
 from ews.indicators.engine import nullable
-from ews.indicators.series import Freq, Series
+from ews.indicators.series import Freq, Series, SeriesError
 from ews.records import WORLD
 
 TOTAL = "*"
@@ -133,24 +134,43 @@ def monthly_prices(obs: ir.Table, *, item: str | None = None, freq: str = "M") -
     return t.select("source_id", "series_id", "hs", "period", "value", "unit")
 
 
-def price_series(table: ir.Table, freq: Freq = "M") -> list[Series]:
-    """Execute :func:`monthly_prices` and build one regular series per (source, series)."""
+def price_series(
+    table: ir.Table, freq: Freq = "M", *, problems: list[str] | None = None
+) -> list[Series]:
+    """Execute :func:`monthly_prices` and build one regular series per (source, series).
+
+    A series whose periods are off the calendar (a monthly price not on the 1st, a daily
+    price on a weekend) raises :class:`SeriesError`; with ``problems`` given it is left out
+    and the reason appended there instead, so one bad series does not stop the others.
+    """
     data = table.order_by(["source_id", "series_id", "period"]).to_pyarrow()
     grouped: dict[str, list[tuple[dt.date, float | None]]] = defaultdict(list)
     for r in data.to_pylist():
         grouped[f"price:{r['source_id']}:{r['series_id']}"].append((r["period"], r["value"]))
-    return [Series.from_pairs(k, pairs, freq=freq) for k, pairs in grouped.items()]
+    out: list[Series] = []
+    for k, pairs in grouped.items():
+        try:
+            out.append(Series.from_pairs(k, pairs, freq=freq))
+        except SeriesError as exc:
+            if problems is None:
+                raise
+            problems.append(f"{k}: not scored: {exc}")
+    return out
 
 
 def detect_prices(
     series: Sequence[Series],
-    detectors: Sequence[Detector] = (PriceAnomaly(),),
+    detectors: Sequence[Detector] = (PriceAnomaly(), MONTHLY_SPIKE),
+    daily: Sequence[Detector] = (DAILY_SPIKE,),
 ) -> AnomalyReport:
-    """Run the price detectors (IFPA-style by default; PriceSpike for daily data)."""
+    """Run ``detectors`` on every monthly series and ``daily`` on every business-day series.
+
+    By default: the IFPA-style anomaly and the one-period spike test on monthly prices; the
+    spike test alone, with a year of business days as history, on daily prices (IFPA is a
+    monthly method).
+    """
     report = AnomalyReport()
     for s in series:
-        for det in detectors:
-            if s.freq == "D" and isinstance(det, PriceAnomaly):
-                det = PriceSpike(history=250, min_history=60)  # noqa: PLW2901 - daily fallback
+        for det in daily if s.freq == "D" else detectors:
             report.detections.append(det.detect(s))
     return report

@@ -6,6 +6,11 @@ checks the index (sorted, unique, on a regular calendar), reports gaps and refus
 and never fills them in. Every anomaly carries the figures that produced it (value, baseline,
 score, threshold, method and parameters), so a person can check it by hand. The methods are
 described in docs/indicators.md.
+
+No look-ahead: every baseline, scale, offset and floor that scores period t is computed from
+periods before t only (t itself is just the value being scored), so the anomalies of a series
+cut at t are exactly the anomalies up to t of the whole series (a property test pins this). A
+period with less history than a detector's ``min_history`` is left unscored.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from ews.indicators.series import (
     Series,
     SeriesError,
     lag,
+    past_median,
     robust_z,
+    robust_z_rows,
     seasonal_robust_z,
 )
 
@@ -117,7 +124,8 @@ class Detector(ABC):
         """Anomalies, number of periods scored, and warnings for a checked series.
 
         ``series.values`` holds NaN for every gap or refused value; implementations must
-        leave those periods unscored.
+        leave those periods unscored, and must score period t with data of periods up to t
+        only (no look-ahead: the result for t may not change when later periods are added).
         """
 
     def _anomaly(
@@ -181,18 +189,19 @@ def _seasonal_change(y: FloatArray, years: int) -> tuple[FloatArray, FloatArray]
     median deviation of the same calendar month in up to ``years`` earlier years.
 
     The median of 3 months (not the previous month alone) keeps the month after a one-off
-    spike from looking like a fall.
+    spike from looking like a fall. ``y`` is one series, or a stack of series (one per row).
     """
+    previous = np.stack([lag(y, 1), lag(y, 2), lag(y, 3)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are the gaps
-        ref = np.nanmedian(np.vstack([lag(y, 1), lag(y, 2), lag(y, 3)]), axis=0)
-    enough = np.isfinite(np.vstack([lag(y, 1), lag(y, 2), lag(y, 3)])).sum(axis=0) >= 2
+        ref = np.nanmedian(previous, axis=0)
+    enough = np.isfinite(previous).sum(axis=0) >= 2
     mom = np.where(enough, y - ref, np.nan)
-    earlier = np.vstack([lag(mom, 12 * k) for k in range(1, years + 1)])
+    earlier = np.stack([lag(mom, 12 * k) for k in range(1, years + 1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         known = np.isfinite(earlier).any(axis=0)
-        seasonal = np.full(len(y), np.nan)
+        seasonal = np.full(y.shape, np.nan)
         if known.any():
             seasonal[known] = np.nanmedian(earlier[:, known], axis=0)
     return mom, mom - seasonal
@@ -207,6 +216,12 @@ class TradeFlowDrop(Detector):
     seasonal month-on-month change (this month's change minus the median change of the same
     month in earlier years). The score is the more extreme of the two; a fall to zero is a
     finite, very large fall because logs are taken of value + ``zero_offset`` x median.
+
+    Past-only: month t is scored with the offset of its own past (the median positive value
+    of the ``history`` months before t), the whole transform redone for each t, and each
+    feature against its ``history`` previous values. A month needs ``min_history`` finite
+    values of a feature among those ``history`` (so about ``min_history`` + 12 months of
+    data) for that feature to count; with neither feature scored it is left unscored.
     """
 
     method: ClassVar[str] = "trade-flow yoy + seasonal-mom robust z"
@@ -227,22 +242,32 @@ class TradeFlowDrop(Detector):
 
     def _detect(self, series: Series) -> tuple[list[Anomaly], int, list[str]]:
         v = series.values
-        positive = v[np.isfinite(v) & (v > 0)]
-        if len(positive) == 0:
+        if not (np.isfinite(v) & (v > 0)).any():
             return [], 0, ["no positive value: nothing to compare against"]
-        offset = self.zero_offset * float(np.median(positive))
-        y = np.log(v + offset)
+        offsets = self.zero_offset * past_median(
+            np.where(v > 0, v, np.nan), history=self.history, min_count=1
+        )
+        # Row t holds the months a score of month t may look at, ending with t itself: the
+        # feature history, 12 months for a year-on-year change, the seasonal change's earlier
+        # years and its 3-month median. Logs are taken with t's own offset, so the whole
+        # transform is the one that could have been computed at t.
+        reach = self.history + 12 * self.seasonal_years + 3
+        padded = np.concatenate([np.full(reach, np.nan), v])
+        rows = np.lib.stride_tricks.sliding_window_view(padded, reach + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log(rows + offsets[:, None])
         yoy = y - lag(y, 12)
         _, smom = _seasonal_change(y, self.seasonal_years)
-        z1, med1, _ = robust_z(
-            yoy, history=self.history, min_history=self.min_history, min_scale=self.min_scale
+        # The last column is month t, scored against the ``history`` columns before it.
+        h = self.history
+        z1, med1, _ = robust_z_rows(
+            yoy[:, -h - 1 : -1], yoy[:, -1], self.min_history, self.min_scale
         )
-        z2, _, _ = robust_z(
-            smom, history=self.history, min_history=self.min_history, min_scale=self.min_scale
+        z2, _, _ = robust_z_rows(
+            smom[:, -h - 1 : -1], smom[:, -1], self.min_history, self.min_scale
         )
         out: list[Anomaly] = []
         evaluated = 0
-        ly = lag(v, 12)
         for t, period in enumerate(series.periods):
             score = _extreme(z1[t], z2[t], self.direction)
             if not math.isfinite(score):
@@ -250,9 +275,11 @@ class TradeFlowDrop(Detector):
             evaluated += 1
             if not self._flag(score, self.threshold, self.direction):
                 continue
+            offset = float(offsets[t])
+            ly = float(v[t - 12]) if t >= 12 else math.nan
             baseline = (
-                float((ly[t] + offset) * math.exp(med1[t]) - offset)
-                if math.isfinite(med1[t]) and math.isfinite(ly[t])
+                float((ly + offset) * math.exp(med1[t]) - offset)
+                if math.isfinite(med1[t]) and math.isfinite(ly)
                 else None
             )
             out.append(
@@ -264,9 +291,9 @@ class TradeFlowDrop(Detector):
                     baseline=baseline,
                     score=float(score),
                     details={
-                        "yoy_log_change": _num(yoy[t]),
+                        "yoy_log_change": _num(yoy[t, -1]),
                         "z_yoy": _num(z1[t]),
-                        "seasonal_mom_log_change": _num(smom[t]),
+                        "seasonal_mom_log_change": _num(smom[t, -1]),
                         "z_seasonal_mom": _num(z2[t]),
                     },
                 )
@@ -279,9 +306,14 @@ class UnitValueJump(Detector):
     """A jump in unit value (value / quantity) beyond the series' own variation.
 
     Features of the log unit value: the year-on-year change and the deviation from the median
-    of the previous 12 months, each scored by a robust z against trailing history; the score
-    is the more extreme. Months whose value is below ``min_value_share`` of the series' median
-    monthly value are not scored: unit values of token shipments are noise.
+    of the previous 12 months (at least 6 of them observed), each scored by a robust z against
+    trailing history; the score is the more extreme. Months whose value is below
+    ``min_value_share`` of the median monthly value of the ``history`` months before them are
+    left out, as scored months and as history: unit values of token shipments are noise.
+
+    Past-only: the value floor, the level's median and both robust z look only at earlier
+    months. A month needs ``min_history`` finite values of a feature among the ``history``
+    before it for that feature to count.
     """
 
     method: ClassVar[str] = "unit-value yoy + level robust z"
@@ -303,11 +335,15 @@ class UnitValueJump(Detector):
         with np.errstate(all="ignore"):
             ok = np.isfinite(v) & np.isfinite(q) & (v > 0) & (q > 0)
             uv = np.where(ok, v / np.where(q > 0, q, 1.0), np.nan)
-        finite_v = v[np.isfinite(v) & (v > 0)]
-        if len(finite_v) == 0:
+        if not (np.isfinite(v) & (v > 0)).any():
             return [], 0, ["no positive value"]
-        floor = self.min_value_share * float(np.median(finite_v))
-        uv[~(np.isfinite(v) & (v >= floor))] = np.nan
+        # Each month's floor is from the months before it (a month with no earlier value has
+        # no floor to pass, so it is left out).
+        floor = self.min_value_share * past_median(
+            np.where(v > 0, v, np.nan), history=self.history, min_count=1
+        )
+        with np.errstate(invalid="ignore"):
+            uv[~(np.isfinite(v) & np.isfinite(floor) & (v >= floor))] = np.nan
         y = np.log(uv)
         yoy = y - lag(y, 12)
         level = np.full(len(y), np.nan)
@@ -361,6 +397,13 @@ class PriceAnomaly(Detector):
     FAO's mean and standard deviation, so one past crisis does not mask the next), and the
     score is alpha x z(CQGR) + (1 - alpha) x z(CAGR). FAO's alpha is 0.4. ``pattern`` in the
     details says which horizon dominates: 'spike' (quarterly) or 'sustained' (annual).
+
+    Past-only: a month is standardised against the same month of the ``history_years`` years
+    before it, and needs ``min_years`` of them with both growth rates (so about
+    ``min_years`` + 1 years of prices) to be scored. Monthly series only.
+
+    With ``above_past_level`` a rise flags only when the price is above its median of the
+    ``level_history`` months before: fast growth out of a slump is recovery, not scarcity.
     """
 
     method: ClassVar[str] = "IFPA robust (CQGR/CAGR, calendar-month median/MAD)"
@@ -371,6 +414,8 @@ class PriceAnomaly(Detector):
     min_years: int = 8
     history_years: int | None = 20
     min_scale: float = 0.002
+    above_past_level: bool = True
+    level_history: int = 36
 
     def __post_init__(self) -> None:
         _validate_common(self.threshold, None, max(3, self.min_years))
@@ -402,12 +447,17 @@ class PriceAnomaly(Detector):
         out: list[Anomaly] = []
         evaluated = 0
         p12 = lag(series.values, 12)
+        level = past_median(
+            series.values, history=self.level_history, min_count=self.level_history // 2
+        )
         for t, period in enumerate(series.periods):
             s = float(score[t])
             if not math.isfinite(s):
                 continue
             evaluated += 1
             if not self._flag(s, self.threshold, self.direction):
+                continue
+            if self.above_past_level and s > 0 and not series.values[t] > level[t]:
                 continue
             quarterly, annual = self.alpha * zq[t], (1 - self.alpha) * za[t]
             out.append(
@@ -424,6 +474,7 @@ class PriceAnomaly(Detector):
                         "z_cqgr": _num(zq[t]),
                         "z_cagr": _num(za[t]),
                         "pattern": "spike" if abs(quarterly) >= abs(annual) else "sustained",
+                        "past_level_median": _num(level[t]),
                     },
                 )
             )
@@ -432,30 +483,50 @@ class PriceAnomaly(Detector):
 
 @dataclasses.dataclass(frozen=True)
 class PriceSpike(Detector):
-    """A one-period jump: the log change's robust z against the trailing history.
+    """A one-period jump: the log change from the previous period against its own past.
 
-    Works on monthly and daily (business-day) prices; the baseline is the previous price
-    times the typical change.
+    The log change of period t is scored by a robust z against the log changes of the
+    ``history`` periods before t: (change - median) / (1.4826 x MAD), the scale never below
+    ``min_scale``. z >= ``threshold`` flags an upward jump, 'price_jump' (with ``direction``
+    'down' or 'both', z <= -``threshold`` is a 'price_fall'). The change is from the last
+    observed period at most ``max_step`` periods back: 1 on monthly prices (a missing month
+    breaks the chain), 3 on business days (a market holiday or two is bridged). A period needs
+    ``min_history`` finite changes among the ``history`` before it. :data:`MONTHLY_SPIKE` and
+    :data:`DAILY_SPIKE` are the two calibrations. The baseline is the previous price times the
+    typical (median) change.
+
+    With ``above_past_level`` a rise flags only when it leaves the price above the median
+    price of the same ``history`` periods: a rebound from a collapse (crude oil in May 2020,
+    after April's fall below zero in the US) is the market recovering, not supply tightening.
     """
 
     method: ClassVar[str] = "period log-change robust z"
 
     threshold: float = 4.0
-    direction: Direction = "both"
-    history: int = 120
+    # A supply problem shows as a rise; the risk stage reads only rises (price_jump).
+    direction: Direction = "up"
+    history: int = 36
     min_history: int = 24
     min_scale: float = 0.005
+    max_step: int = 1
+    above_past_level: bool = True
 
     def __post_init__(self) -> None:
         _validate_common(self.threshold, self.history, self.min_history)
+        if self.max_step < 1:
+            raise SeriesError(f"max_step must be >= 1, not {self.max_step}")
 
     def _detect(self, series: Series) -> tuple[list[Anomaly], int, list[str]]:
         y = np.log(series.values)
-        change = y - lag(y, 1)
-        z, med, _ = robust_z(
+        prev = np.full(len(y), np.nan)
+        for k in range(self.max_step, 0, -1):  # the nearest observed period wins
+            earlier = lag(series.values, k)
+            prev = np.where(np.isfinite(earlier), earlier, prev)
+        change = y - np.log(prev)
+        z, med, scale = robust_z(
             change, history=self.history, min_history=self.min_history, min_scale=self.min_scale
         )
-        prev = lag(series.values, 1)
+        level = past_median(series.values, history=self.history, min_count=self.min_history)
         out: list[Anomaly] = []
         evaluated = 0
         for t, period in enumerate(series.periods):
@@ -463,6 +534,8 @@ class PriceSpike(Detector):
                 continue
             evaluated += 1
             if not self._flag(float(z[t]), self.threshold, self.direction):
+                continue
+            if self.above_past_level and z[t] > 0 and not series.values[t] > level[t]:
                 continue
             out.append(
                 self._anomaly(
@@ -472,10 +545,24 @@ class PriceSpike(Detector):
                     value=float(series.values[t]),
                     baseline=float(prev[t] * math.exp(med[t])),
                     score=float(z[t]),
-                    details={"log_change": _num(change[t])},
+                    details={
+                        "log_change": _num(change[t]),
+                        "median_log_change": _num(med[t]),
+                        "robust_scale": _num(scale[t]),
+                        "previous": _num(prev[t]),
+                        "past_level_median": _num(level[t]),
+                    },
                 )
             )
         return out, evaluated, []
+
+
+MONTHLY_SPIKE = PriceSpike()
+"""The one-period test on monthly prices: 36 months of changes, at least 24."""
+
+DAILY_SPIKE = PriceSpike(history=250, min_history=60, max_step=3)
+"""The one-period test on business-day prices: a year of changes (250), at least 60; the
+change bridges up to two missing days (market holidays)."""
 
 
 def _num(x: float | np.floating[Any]) -> float | None:

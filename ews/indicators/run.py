@@ -36,7 +36,14 @@ from ews.indicators.dependence import (
     observations_to_flows,
     rows,
 )
-from ews.indicators.detectors import Detector, PriceAnomaly, TradeFlowDrop, UnitValueJump
+from ews.indicators.detectors import (
+    DAILY_SPIKE,
+    MONTHLY_SPIKE,
+    Detector,
+    PriceAnomaly,
+    TradeFlowDrop,
+    UnitValueJump,
+)
 from ews.indicators.engine import duckdb_backend, register_arrow, scratch_duckdb
 from ews.store import DuckDBStore, Store
 from ews.store.db import utcnow
@@ -181,21 +188,34 @@ def run_prices(
     store: Store,
     *,
     item: str | None = None,
-    detectors: tuple[Detector, ...] = (PriceAnomaly(),),
+    detectors: tuple[Detector, ...] = (PriceAnomaly(), MONTHLY_SPIKE),
+    daily_detectors: tuple[Detector, ...] = (DAILY_SPIKE,),
     backend: Any | None = None,
 ) -> IndicatorRun:
-    """Price anomalies on every monthly price series (optionally one item) in the store."""
+    """Price anomalies on every monthly and daily price series (optionally one item).
+
+    ``detectors`` score the monthly series (IFPA and the one-period spike test by default),
+    ``daily_detectors`` the business-day series (the spike test with a year of history).
+    """
     engine, (obs,) = _tables(store, backend, "price_observations")
-    table = monthly_prices(obs, item=item)
-    used = obs.filter(obs.freq == "M")
+    problems: list[str] = []
+    series = [
+        *price_series(monthly_prices(obs, item=item), "M", problems=problems),
+        *price_series(monthly_prices(obs, item=item, freq="D"), "D", problems=problems),
+    ]
+    used = obs.filter(obs.freq.isin(["M", "D"]))
     if item:
         used = used.filter(used.hs.startswith(item) | (used.series_id == item))
-    report = detect_prices(price_series(table), detectors)
+    report = detect_prices(series, detectors, daily_detectors)
     return IndicatorRun(
         kind="prices",
-        params={"detectors": [d.parameters() for d in detectors], "item": item},
+        params={
+            "detectors": [d.parameters() for d in detectors],
+            "daily_detectors": [d.parameters() for d in daily_detectors],
+            "item": item,
+        },
         inputs=_inputs(used),
-        warnings=_series_warnings(report),
+        warnings=[*problems, *_series_warnings(report)],
         report=report,
         engine=engine,
     )

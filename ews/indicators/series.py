@@ -4,6 +4,10 @@ A series is built from (period, value) pairs. Building it regularises the calend
 month between the first and last period, or every business day for daily data) and marks the
 periods that had no observation as gaps: values are never interpolated, so a detector can only
 score periods that were really observed, and the caller can see which ones were missing.
+
+Every statistic here is *past-only*: the reference of period t is computed from periods before
+t, never from t's own future, so a score given today is the score the same code would have
+given on the day the period was published (a backtest sees no look-ahead).
 """
 
 from __future__ import annotations
@@ -152,10 +156,40 @@ class Series:
 
 
 def lag(x: FloatArray, k: int) -> FloatArray:
-    """``x`` shifted by ``k`` periods (NaN where the lag falls before the start)."""
+    """``x`` shifted by ``k`` periods along its last axis (NaN where the lag falls before the
+    start); a 2-D ``x`` is a stack of series, one per row."""
     out = np.full_like(x, np.nan)
-    if k < len(x):
-        out[k:] = x[: len(x) - k]
+    n = x.shape[-1]
+    if k < n:
+        out[..., k:] = x[..., : n - k]
+    return out
+
+
+def _past_windows(x: FloatArray, history: int | None) -> FloatArray:
+    """Row t is ``x[t-h:t]`` (NaN-padded before the start): the ``h`` points before t, never t.
+
+    ``h`` is ``history``, or all earlier points when ``history`` is None.
+    """
+    n = len(x)
+    h = n if history is None else max(1, min(history, n))
+    padded = np.concatenate([np.full(h, np.nan), x])
+    windows: FloatArray = np.lib.stride_tricks.sliding_window_view(padded, h)[:n]
+    return windows
+
+
+def past_median(x: FloatArray, *, history: int | None, min_count: int = 1) -> FloatArray:
+    """Median of the finite values among the ``history`` points before each t (no look-ahead).
+
+    NaN where fewer than ``min_count`` earlier values are finite; all earlier points count when
+    ``history`` is None. The point itself is never part of its own reference.
+    """
+    out = np.full(len(x), np.nan)
+    if len(x) == 0:
+        return out
+    windows = _past_windows(x, history)
+    enough = np.isfinite(windows).sum(axis=1) >= max(1, min_count)
+    if enough.any():
+        out[enough] = np.nanmedian(windows[enough], axis=1)
     return out
 
 
@@ -165,11 +199,27 @@ def robust_z(
     """Robust z of each point against its own trailing history (no look-ahead).
 
     For point t the reference is the finite values among the ``history`` points before t
-    (all earlier points when ``history`` is None). Returns (z, median, scale) where scale is
-    1.4826 x MAD (the normal-consistent MAD), falling back to 1.2533 x mean absolute deviation
-    when more than half the history is identical, and never below ``min_scale`` (so a
-    perfectly flat history does not turn a tiny move into an infinite score); z is NaN when the
-    history is too short or has no spread and no ``min_scale`` is given.
+    (all earlier points when ``history`` is None): the result for t depends only on x[..t],
+    so it is the same whether the series ends at t or goes on. Returns (z, median, scale)
+    where scale is 1.4826 x MAD (the normal-consistent MAD), falling back to 1.2533 x mean
+    absolute deviation when more than half the history is identical, and never below
+    ``min_scale`` (so a perfectly flat history does not turn a tiny move into an infinite
+    score); z is NaN when fewer than ``min_history`` earlier points are finite, or the history
+    has no spread and no ``min_scale`` is given.
+    """
+    if len(x) == 0:
+        return np.full(0, np.nan), np.full(0, np.nan), np.full(0, np.nan)
+    # Vectorised, and the current point is never part of its own reference.
+    return robust_z_rows(_past_windows(x, history), x, min_history, min_scale)
+
+
+def robust_z_rows(
+    windows: FloatArray, x: FloatArray, min_history: int, min_scale: float = 0.0
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Robust z of each ``x[i]`` against the finite values of row ``windows[i]``.
+
+    The scoring of :func:`robust_z`, for callers that build each point's reference
+    themselves (it must hold earlier periods only).
     """
     n = len(x)
     z = np.full(n, np.nan)
@@ -177,11 +227,6 @@ def robust_z(
     scale = np.full(n, np.nan)
     if n == 0:
         return z, med, scale
-    h = n if history is None else max(1, min(history, n))
-    # Row t of the window matrix is x[t-h:t], NaN-padded before the start: vectorised, and
-    # the current point is never part of its own reference.
-    padded = np.concatenate([np.full(h, np.nan), x])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, h)[:n]
     enough = (np.isfinite(windows).sum(axis=1) >= min_history) & np.isfinite(x)
     if not enough.any():
         return z, med, scale
@@ -211,7 +256,9 @@ def seasonal_robust_z(
 
     This is the FAO IFPA standardisation (each month against that month in earlier years),
     with median and normal-consistent MAD in place of mean and standard deviation; only the
-    last ``years`` years count when given.
+    last ``years`` years count when given, and at least ``min_years`` earlier finite values of
+    the month are needed. Past-only, like :func:`robust_z`: the same calendar month of later
+    years never enters the reference.
     """
     n = len(x)
     z = np.full(n, np.nan)

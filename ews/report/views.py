@@ -19,7 +19,7 @@ from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
 from ews.records import WORLD, Item
-from ews.risk.config import load_priors
+from ews.risk.config import latest, load_priors
 from ews.store import Store
 from ews.text.gloss import Glossary
 from ews.text.ingest import outlet_of
@@ -368,27 +368,29 @@ def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
             )
     priors = load_priors()
     for group, suppliers in priors.supplier_share.items():
-        for code, prior in suppliers.items():
+        for code, vintages in suppliers.items():
+            prior = latest(vintages)
             out.append(
                 {
                     "family": _family_name(catalog, group),
                     "view": "world supply",
                     "supplier": catalog.country_name(code),
                     "share": prior.share,
-                    "basis": prior.basis,
+                    "basis": f"{prior.basis} (public {prior.known})",
                     "source": prior.source,
                 }
             )
     for importer, groups in priors.importer_dependence.items():
         for group, suppliers in groups.items():
-            for code, prior in suppliers.items():
+            for code, vintages in suppliers.items():
+                prior = latest(vintages)
                 out.append(
                     {
                         "family": _family_name(catalog, group),
                         "view": f"{catalog.country_name(importer)} imports",
                         "supplier": catalog.country_name(code),
                         "share": prior.share,
-                        "basis": prior.basis,
+                        "basis": f"{prior.basis} (public {prior.known})",
                         "source": prior.source,
                     }
                 )
@@ -416,7 +418,8 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
             )
     priors = load_priors().importer_dependence
     for group, suppliers in priors.get(country, {}).items():
-        for code, prior in suppliers.items():
+        for code, vintages in suppliers.items():
+            prior = latest(vintages)
             for item in catalog.items_in_group(group):
                 out.append(
                     {

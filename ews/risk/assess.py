@@ -13,17 +13,19 @@ Units:
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ews.alerts.records import Alert, Level
 from ews.catalog import Catalog
-from ews.risk.config import RiskConfig, StructuralPriors
+from ews.risk.config import Prior, RiskConfig, StructuralPriors, as_of
+from ews.risk.inputs import AIMED_SUFFIX
 from ews.risk.levels import LevelTracker
 from ews.risk.lifecycle import AlertBook
-from ews.risk.score import Score, Structure, score_unit
+from ews.risk.score import Score, Structure, count_voices, score_unit
 from ews.risk.signals import Signal
 
 
@@ -58,7 +60,11 @@ class ReplayResult:
 
 
 class StructureBook:
-    """Structural figures: computed ones take precedence over the shipped priors."""
+    """Structural figures, each used only from the day it became known.
+
+    Computed figures take precedence over the shipped priors; a prior has vintages (the
+    figure as each edition of its source gave it), and on a given day the newest one already
+    public is used. ``day=None`` means the newest of all (a live run)."""
 
     def __init__(
         self,
@@ -75,9 +81,38 @@ class StructureBook:
     def unknown(self, what: str) -> Structure:
         return Structure(self.config.structural.unknown_share, f"{what} unknown", "default", False)
 
-    def supplier_share(self, group: str, supplier: str | None) -> Structure:
+    @staticmethod
+    def _structure(prior: Prior) -> Structure:
+        return Structure(prior.share, f"{prior.basis} (public {prior.known})", prior.source, True)
+
+    def _share_prior(self, group: str, supplier: str, day: dt.date | None) -> Prior | None:
+        return as_of(self.priors.supplier_share.get(group, {}).get(supplier, []), day)
+
+    def _dependence_table(
+        self, importer: str, group: str, day: dt.date | None
+    ) -> dict[str, Structure]:
+        table: dict[str, Structure] = {}
+        for supplier, vintages in (
+            self.priors.importer_dependence.get(importer, {}).get(group, {}).items()
+        ):
+            prior = as_of(vintages, day)
+            if prior is not None:
+                table[supplier] = self._structure(prior)
+        for (i, g, s), v in self.computed_dependence.items():
+            if i == importer and g == group:
+                table[s] = v
+        return table
+
+    def supplier_share(
+        self, group: str, supplier: str | None, day: dt.date | None = None
+    ) -> Structure:
         if supplier is None:
-            shares = [p.share for p in self.priors.supplier_share.get(group, {}).values()]
+            known = [
+                p
+                for code in self.priors.supplier_share.get(group, {})
+                if (p := self._share_prior(group, code, day)) is not None
+            ]
+            shares = [p.share for p in known]
             shares += [s.share for (g, _), s in self.computed_share.items() if g == group]
             if shares:
                 return Structure(
@@ -87,53 +122,57 @@ class StructureBook:
         found = self.computed_share.get((group, supplier))
         if found is not None:
             return found
-        prior = self.priors.supplier_share.get(group, {}).get(supplier)
+        prior = self._share_prior(group, supplier, day)
         if prior is not None:
-            return Structure(prior.share, prior.basis, prior.source, True)
+            return self._structure(prior)
         return self.unknown(f"{supplier}'s share of world supply")
 
-    def dependence(self, importer: str, group: str, supplier: str | None) -> Structure:
-        table = self.priors.importer_dependence.get(importer, {}).get(group, {})
-        computed = {
-            s: v
-            for (i, g, s), v in self.computed_dependence.items()
-            if i == importer and g == group
-        }
+    def dependence(
+        self, importer: str, group: str, supplier: str | None, day: dt.date | None = None
+    ) -> Structure:
+        table = self._dependence_table(importer, group, day)
         if supplier is None:
-            options = [Structure(p.share, p.basis, p.source, True) for p in table.values()]
-            options += list(computed.values())
-            if options:
-                return max(options, key=lambda s: s.share)
+            if table:
+                return max(table.values(), key=lambda s: s.share)
             return self.unknown(f"{importer}'s import concentration")
-        if supplier in computed:
-            return computed[supplier]
-        prior = table.get(supplier)
-        if prior is not None:
-            return Structure(prior.share, prior.basis, prior.source, True)
+        if supplier in table:
+            return table[supplier]
         return self.unknown(f"{importer}'s dependence on {supplier}")
 
-    def top_supplier(self, importer: str, group: str) -> str | None:
-        table = {
-            s: p.share
-            for s, p in self.priors.importer_dependence.get(importer, {}).get(group, {}).items()
-        }
-        for (i, g, s), v in self.computed_dependence.items():
-            if i == importer and g == group:
-                table[s] = v.share
-        return max(table, key=lambda s: table[s]) if table else None
+    def top_supplier(self, importer: str, group: str, day: dt.date | None = None) -> str | None:
+        table = self._dependence_table(importer, group, day)
+        return max(table, key=lambda s: table[s].share) if table else None
+
+    def has_dependence(self, importer: str, group: str, day: dt.date | None = None) -> bool:
+        """Whether the importer has a figure of its own for the family public by ``day``."""
+        return bool(self._dependence_table(importer, group, day))
+
+
+def _serves(structures: StructureBook, importer: str, group: str) -> Callable[[dt.date], bool]:
+    return lambda day: structures.has_dependence(importer, group, day)
 
 
 class _Indexed:
-    """A unit's signals sorted by the day they became known, for fast windows."""
+    """A unit's signals sorted by the day they became known, for fast windows.
+
+    Standing controls stay in every window after they are known (they have no horizon), and
+    every easing is kept apart to decide whether a control still stands."""
 
     def __init__(self, signals: Iterable[Signal]) -> None:
         self.signals = sorted(signals, key=lambda s: (s.known, s.ref))
         self.known = [s.known for s in self.signals]
+        self.standing = [s for s in self.signals if s.standing]
+        self.easings = [s for s in self.signals if s.type == "restriction_eased"]
 
     def window(self, day: dt.date, horizon_days: int) -> list[Signal]:
-        lo = bisect.bisect_left(self.known, day - dt.timedelta(days=horizon_days))
+        since = day - dt.timedelta(days=horizon_days)
+        lo = bisect.bisect_left(self.known, since)
         hi = bisect.bisect_right(self.known, day)
-        return self.signals[lo:hi]
+        older = [s for s in self.standing if s.known < since]
+        return older + self.signals[lo:hi]
+
+    def easings_by(self, day: dt.date) -> list[Signal]:
+        return [e for e in self.easings if e.known <= day]
 
 
 def _days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
@@ -141,6 +180,59 @@ def _days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
     while day <= end:
         yield day
         day += dt.timedelta(days=1)
+
+
+def contagion_signals(
+    signals: Iterable[Signal], structures: StructureBook, config: RiskConfig
+) -> list[Signal]:
+    """A supplier's control on one material puts the other materials it dominates on watch.
+
+    China's gallium licences of July 2023 were followed by graphite in October, antimony in
+    2024 and rare earths in 2025: a dominant supplier that starts controlling one material is
+    a reason to watch the others. Each derived signal carries the strength of the control it
+    comes from and weighs ``weights.contagion`` (attention at most on its own)."""
+    rule = config.contagion
+    out: list[Signal] = []
+    for s in signals:
+        if s.kind != "event" or s.type not in rule.kinds or s.supplier is None:
+            continue
+        if s.importer is not None:
+            continue
+        for group, suppliers in structures.priors.supplier_share.items():
+            if group == s.group or s.supplier not in suppliers:
+                continue
+            prior = as_of(suppliers[s.supplier], s.known)
+            if prior is None or prior.share < rule.min_share:
+                continue
+            out.append(
+                Signal(
+                    kind="event",
+                    type="contagion",
+                    ref=f"{s.ref}>{group}",
+                    group=group,
+                    hs=(),
+                    supplier=s.supplier,
+                    observed=s.known,
+                    known=s.known,
+                    strength=s.strength,
+                    summary=(
+                        f"{s.supplier} has just restricted {s.group.replace('_', ' ')}; it holds "
+                        f"{prior.share:.0%} of world supply here ({prior.basis})"
+                    ),
+                    sources=s.sources,
+                    lang=s.lang,
+                    text=s.text,
+                    link=s.link,
+                    source=s.source,
+                    witness=s.witness,
+                    official=s.official,
+                    standing=False,
+                )
+            )
+    return out
+
+
+StructureAt = Callable[[dt.date], Structure]
 
 
 def replay(
@@ -160,6 +252,7 @@ def replay(
     ``legacy_ids``: this node's own alerts stored under ids from before namespacing, which
     their episodes keep (:attr:`~ews.risk.lifecycle.AlertBook.legacy_ids`)."""
     visible = [s for s in signals if s.known <= end]
+    visible += contagion_signals(visible, structures, config)
     horizon = (
         int(
             config.horizon_half_lives
@@ -184,29 +277,54 @@ def replay(
     book = AlertBook(config=config, catalog=catalog, node=node, legacy_ids=legacy_ids)
     result = ReplayResult()
 
-    def run_unit(unit: UnitKey, parts: list[tuple[str | None, _Indexed, Structure]]) -> None:
+    def run_unit(
+        unit: UnitKey,
+        parts: list[tuple[str | None, _Indexed, StructureAt]],
+        serves: Callable[[dt.date], bool] | None = None,
+    ) -> None:
+        """``serves``: on a day it is false the unit scores nothing (a watchlist view without
+        a figure of its own public yet only repeats the global one)."""
         first = min(p[1].known[0] for p in parts)
         last = max(p[1].known[-1] for p in parts)
         begin = max(start, first)
-        stop = min(end, last + dt.timedelta(days=horizon))
+        # A standing control keeps the unit assessed until it can no longer stand.
+        held = max(
+            (s.known for p in parts for s in p[1].standing),
+            default=dt.date.min + dt.timedelta(days=1),
+        )
+        stop = min(
+            end,
+            max(
+                last + dt.timedelta(days=horizon),
+                held + dt.timedelta(days=config.standing.max_days + 1),
+            ),
+        )
         tracker = LevelTracker(config)
         daily: list[tuple[dt.date, float, Level]] = []
         previous: Level = "normal"
         latest: Assessment | None = None
         for day in _days(begin, stop):
             best: tuple[Score, str | None] | None = None
-            for supplier, idx, structure in parts:
+            heard: list[Signal] = []
+            for supplier, idx, structure_at in parts if serves is None or serves(day) else ():
                 window = idx.window(day, horizon)
                 if not window:
                     continue
-                sc = score_unit(window, day, structure, config)
+                sc = score_unit(window, day, structure_at(day), config, easings=idx.easings_by(day))
+                heard += [c.signal for c in sc.contributions if c.weight > 0 and c.effective > 0]
                 if best is None or sc.value > best[0].value:
                     best = (sc, supplier)
             if best is None:
-                sc, supplier = score_unit([], day, parts[0][2], config), parts[0][0]
+                sc, supplier = score_unit([], day, parts[0][2](day), config), parts[0][0]
             else:
                 sc, supplier = best
-            level = tracker.step(day, sc.value)
+            # A watcher's view hears every part: a price spike (global) and a report of the
+            # supplier's control are two voices even though each part is scored apart.
+            if sc.ceiling is not None and count_voices(heard) >= config.corroboration.min_voices:
+                sc = dataclasses.replace(
+                    sc, ceiling=None, flags=tuple(f for f in sc.flags if "one voice" not in f)
+                )
+            level = tracker.step(day, sc.level_value)
             daily.append((day, sc.value, level))
             latest = Assessment(unit, day, level, sc, supplier)
             if level != previous:
@@ -219,35 +337,50 @@ def replay(
             result.assessments.append(latest)
         result.daily[unit] = daily
 
+    def share_at(group: str, supplier: str | None) -> StructureAt:
+        return lambda day: structures.supplier_share(group, supplier, day)
+
+    def dependence_at(importer: str, group: str, supplier: str | None) -> StructureAt:
+        return lambda day: structures.dependence(importer, group, supplier, day)
+
     for (group, supplier), idx in sorted(
         indexed.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
     ):
-        structure = structures.supplier_share(group, supplier)
-        run_unit(UnitKey(group, supplier), [(supplier, idx, structure)])
+        run_unit(UnitKey(group, supplier), [(supplier, idx, share_at(group, supplier))])
 
     for importer in watchlist if watchlist is not None else config.watchlist:
         groups = sorted({g for g, _ in indexed} | {g for i, g, _ in private if i == importer})
         for group in groups:
-            parts: list[tuple[str | None, _Indexed, Structure]] = []
+            parts: list[tuple[str | None, _Indexed, StructureAt]] = []
             suppliers = {s for g, s in by_supplier if g == group}
             suppliers |= {s for i, g, s in private if i == importer and g == group}
             for supplier in sorted(suppliers, key=lambda x: x or ""):
                 if supplier == importer:
                     continue
-                mine = by_supplier.get((group, supplier), []) + private.get(
-                    (importer, group, supplier), []
-                )
+                own = private.get((importer, group, supplier), [])
+                # A measure aimed at this watcher is heard once, as its own, not also as the
+                # world signal it copies (inputs.AIMED_SUFFIX).
+                copied = {
+                    s.ref.removesuffix(f"{AIMED_SUFFIX}{importer}")
+                    for s in own
+                    if s.ref.endswith(f"{AIMED_SUFFIX}{importer}")
+                }
+                mine = [s for s in by_supplier.get((group, supplier), []) if s.ref not in copied]
+                mine += own
                 if not mine:
                     continue
                 idx = _Indexed(mine)
                 if supplier is None:
-                    structure = structures.dependence(importer, group, None)
-                    parts.append((structures.top_supplier(importer, group), idx, structure))
+                    # A global signal is named after the watcher's top supplier known today.
+                    top = structures.top_supplier(importer, group, end)
+                    parts.append((top, idx, dependence_at(importer, group, None)))
                 else:
-                    parts.append((supplier, idx, structures.dependence(importer, group, supplier)))
+                    parts.append((supplier, idx, dependence_at(importer, group, supplier)))
             private_here = any(i == importer and g == group for i, g, _ in private)
             # Without its own dependence figures or signals of its own, a watchlist view would
-            # only repeat the global one: the global alert serves that country.
-            if parts and (private_here or any(p[2].known for p in parts)):
-                run_unit(UnitKey(group, None, importer), parts)
+            # only repeat the global one: the global alert serves that country. A figure counts
+            # from the day it became public, so a replay opens no view before then.
+            if parts and (private_here or structures.has_dependence(importer, group, end)):
+                serves = None if private_here else _serves(structures, importer, group)
+                run_unit(UnitKey(group, None, importer), parts, serves)
     return result

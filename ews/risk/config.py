@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from importlib import resources
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ews.alerts.records import LEVELS, Level
 
@@ -31,6 +33,34 @@ class Lags(_Strict):
     prices: int = Field(ge=0)
 
 
+class TradeFloor(_Strict):
+    """How thin a bilateral trade series may be and still count (see config.yaml)."""
+
+    min_partner_share: float = Field(ge=0, le=1)
+    min_expected_usd: float = Field(ge=0)
+    share_months: int = Field(ge=1)
+
+
+class Corroboration(_Strict):
+    """How many independent voices a unit needs above ``cap`` (see config.yaml)."""
+
+    min_voices: int = Field(ge=1)
+    cap: Level
+
+
+class Standing(_Strict):
+    kinds: tuple[str, ...]
+    floor: float = Field(ge=0.0, le=1.0)
+    backward_days: int = Field(ge=0)
+    max_days: int = Field(gt=0)
+    ended_by: float = Field(gt=0.0, le=1.0)
+
+
+class Contagion(_Strict):
+    min_share: float = Field(ge=0.0, le=1.0)
+    kinds: tuple[str, ...]
+
+
 class Structural(_Strict):
     floor: float = Field(ge=0)
     unknown_share: float = Field(ge=0, le=1)
@@ -47,12 +77,16 @@ class RiskConfig(_Strict):
     version: str
     weights: dict[str, float]
     easing: Easing
+    standing: Standing
+    contagion: Contagion
     half_life_days: HalfLives
     horizon_half_lives: float = Field(gt=0)
     event_source_base: float = Field(gt=0, lt=1)
     anomaly_z_floor: float = Field(ge=0)
     anomaly_z_full: float
     lag_days: Lags
+    trade: TradeFloor
+    corroboration: Corroboration
     structural: Structural
     thresholds: dict[Level, float]
     hysteresis: Hysteresis
@@ -74,13 +108,42 @@ class RiskConfig(_Strict):
 
 class Prior(_Strict):
     share: float = Field(ge=0, le=1)
+    known: dt.date = Field(description="The day the figure became public; used only from then.")
     basis: str
     source: str
+    url: str = ""
+
+
+def _vintages(value: object) -> object:
+    """One figure, or several vintages of it, as a list sorted by the day each became known."""
+    items = value if isinstance(value, list) else [value]
+    return sorted(items, key=lambda p: str(p.get("known", "")) if isinstance(p, dict) else "")
+
+
+Vintages = Annotated[list[Prior], BeforeValidator(_vintages), Field(min_length=1)]
+
+
+def as_of(vintages: list[Prior], day: dt.date | None) -> Prior | None:
+    """The newest vintage known on ``day`` (the newest of all when ``day`` is None); of several
+    published the same day (members of one family), the highest."""
+    known = [p for p in vintages if day is None or p.known <= day]
+    if not known:
+        return None
+    newest = known[-1].known
+    return max((p for p in known if p.known == newest), key=lambda p: p.share)
+
+
+def latest(vintages: list[Prior]) -> Prior:
+    """The newest vintage of a figure (a validated list has at least one)."""
+    found = as_of(vintages, None)
+    if found is None:
+        raise ValueError("a structural figure needs at least one vintage")
+    return found
 
 
 class StructuralPriors(_Strict):
-    supplier_share: dict[str, dict[str, Prior]] = Field(default_factory=dict)
-    importer_dependence: dict[str, dict[str, dict[str, Prior]]] = Field(default_factory=dict)
+    supplier_share: dict[str, dict[str, Vintages]] = Field(default_factory=dict)
+    importer_dependence: dict[str, dict[str, dict[str, Vintages]]] = Field(default_factory=dict)
 
 
 def _yaml(name: str) -> object:
@@ -95,3 +158,23 @@ def load_config() -> RiskConfig:
 @lru_cache(maxsize=1)
 def load_priors() -> StructuralPriors:
     return StructuralPriors.model_validate(_yaml("structural.yaml"))
+
+
+class Chokepoint(_Strict):
+    name: str
+    terms: tuple[str, ...]
+    source: str
+    through: dict[str, tuple[str, ...]]
+
+    def named_in(self, text: str) -> bool:
+        folded = text.casefold()
+        return any(term.casefold() in folded for term in self.terms)
+
+
+class Chokepoints(_Strict):
+    chokepoints: dict[str, Chokepoint]
+
+
+@lru_cache(maxsize=1)
+def load_chokepoints() -> dict[str, Chokepoint]:
+    return Chokepoints.model_validate(_yaml("chokepoints.yaml")).chokepoints

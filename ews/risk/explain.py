@@ -14,7 +14,7 @@ the sentence).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +54,17 @@ class EvidenceLine:
         )
 
 
-def cluster_of(ref: str) -> str:
-    """The event cluster of an event signal's ref ("<cluster>:<family>")."""
-    return ref.rsplit(":", 1)[0]
+def split_event_ref(ref: str, groups: Collection[str]) -> tuple[str, str]:
+    """The event cluster and family of an event signal's ref.
+
+    A ref reads ``<cluster>:<family>`` followed, since per-outlet signals, by ``:<outlet>``
+    and for a chokepoint ``:<chokepoint>:<supplier>``. A cluster id from an events file may
+    itself hold colons, so the family is found as the first later part that names one."""
+    parts = ref.split(":")
+    for i in range(1, len(parts)):
+        if parts[i] in groups:
+            return ":".join(parts[:i]), parts[i]
+    return ref, ""
 
 
 def explain_evidence(
@@ -67,6 +75,10 @@ def explain_evidence(
 ) -> list[EvidenceLine]:
     """The alert's evidence, each sentence once, events rendered in English (see module)."""
     events = [e for e in evidence if e.kind == "event"]
+
+    def cluster_of(ref: str) -> str:
+        return split_event_ref(ref, catalog.groups)[0]
+
     stored = (
         events_in_clusters(store, (cluster_of(e.ref) for e in events))
         if store is not None and events
@@ -115,7 +127,7 @@ def _render_record(e: Evidence, catalog: Catalog, glossary: Glossary) -> Renderi
     event_type = match["type"] if match and match["type"] in EVENT_TYPES else None
     country = match["country"] if match and match["country"] in catalog.countries else None
     # The ref names the family the signal was scored for; the sentence may name more.
-    family = e.ref.rsplit(":", 1)[-1] if ":" in e.ref else ""
+    family = split_event_ref(e.ref, catalog.groups)[1]
     items = (
         () if e.text else tuple(hs for hs, item in catalog.items.items() if item.group == family)
     )

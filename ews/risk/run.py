@@ -15,7 +15,7 @@ from ews.alerts.repository import load_alerts
 from ews.context import Context
 from ews.risk.assess import ReplayResult, StructureBook, replay
 from ews.risk.config import RiskConfig, load_config, load_priors
-from ews.risk.inputs import anomaly_signals, event_signals
+from ews.risk.inputs import anomaly_signals, event_signals, front_loading, newest_local_date
 from ews.risk.persist import save
 from ews.risk.signals import Signal, SignalProblem, screen
 
@@ -35,10 +35,13 @@ def collect_signals(
     With ``save_runs`` the indicator runs behind the anomalies are stored (with their inputs
     and parameters), so every measured signal of a saved assessment can be traced.
     """
+    from ews.indicators.detectors import TradeFlowDrop, UnitValueJump
     from ews.indicators.run import run_prices, run_trade, save_run
 
     events = event_signals(ctx.store, ctx.catalog, config)
-    runs = [run_trade(ctx.store), run_prices(ctx.store)]
+    # Surges too: they confirm a control announced ahead of its date (front_loading).
+    trade_detectors = (TradeFlowDrop(direction="both"), UnitValueJump())
+    runs = [run_trade(ctx.store, detectors=trade_detectors), run_prices(ctx.store)]
     if save_runs:
         for run in runs:
             save_run(ctx.store, run, actor="risk")
@@ -46,7 +49,7 @@ def collect_signals(
         d.anomalies[i] for run in runs if run.report is not None for d, i in run.report.anomalies()
     ]
     measured = anomaly_signals(anomalies, ctx.store, ctx.catalog, config)
-    ok, problems = screen([*events, *measured], ctx.catalog, today=today)
+    ok, problems = screen(front_loading([*events, *measured], config), ctx.catalog, today=today)
     counts = {"events": len(events), "anomalies": len(measured), "refused": len(problems)}
     return SignalSet(ok, problems, counts)
 
@@ -58,9 +61,10 @@ def assess(
     start: dt.date | None = None,
     persist: bool = True,
 ) -> tuple[ReplayResult, SignalSet]:
-    """Replay every unit up to ``as_of`` (default: today by the context's clock) and save."""
+    """Replay every unit up to ``as_of`` (default: today by the context's clock, on the
+    calendar of the easternmost publisher read) and save."""
     config = load_config()
-    today = as_of or ctx.clock().date()
+    today = as_of or newest_local_date(ctx.clock())
     signals = collect_signals(ctx, config, today=today, save_runs=persist)
     begin = start or min((s.known for s in signals.signals), default=today)
     node = ctx.settings.node_id

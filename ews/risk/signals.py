@@ -35,6 +35,10 @@ class Signal(BaseModel):
     observed: dt.date = Field(description="The date the signal is about.")
     known: dt.date = Field(description="The date it became known (>= observed).")
     strength: float = Field(ge=0.0, le=1.0)
+    standing: bool = Field(
+        default=False,
+        description="A control in force until eased: it fades only to a floor, never out.",
+    )
     summary: str
     sources: int = Field(default=1, ge=1)
     lang: str | None = None
@@ -42,6 +46,18 @@ class Signal(BaseModel):
     link: str | None = None
     source: str | None = None
     figure: float | None = None
+    witness: str | None = Field(
+        default=None,
+        description="Who attests it, for corroboration: the outlet of a report, the series of "
+        "a measured anomaly. Two signals of one witness are one voice.",
+    )
+    official: bool = Field(
+        default=False, description="Told by the government taking the measure: two voices."
+    )
+    effective: dt.date | None = Field(
+        default=None,
+        description="For a measure announced ahead of time, the day it takes effect.",
+    )
 
 
 class SignalProblem(BaseModel):

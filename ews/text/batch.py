@@ -73,6 +73,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("confidence", pa.float64()),
         pa.field("matched", pa.list_(pa.string())),
         pa.field("extractor_version", pa.string()),
+        pa.field("target", pa.string()),
     ]
 )
 """Events as Arrow / Parquet: the ``events`` table's columns, items and matched terms as lists,
@@ -222,6 +223,7 @@ def events_to_arrow(
             cols["confidence"].append(e.confidence)
             cols["matched"].append(list(e.matched))
             cols["extractor_version"].append(version)
+            cols["target"].append(e.target)
     return pa.RecordBatch.from_pydict(cols, schema=EVENT_SCHEMA)
 
 
@@ -239,6 +241,7 @@ def arrow_to_events(table: pa.Table | pa.RecordBatch) -> list[Event]:
             evidence=r["evidence"],
             confidence=r["confidence"],
             matched=tuple(r["matched"] or ()),
+            target=r.get("target"),
         )
         for r in table.to_pylist()
     ]

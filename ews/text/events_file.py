@@ -112,6 +112,9 @@ def read_events(
             not isinstance(country, str) or country not in catalog.countries
         ):
             raise InputError(f"unknown country {country!r}", file=path, row=line, field="country")
+        target = row.get("target")
+        if target is not None and (not isinstance(target, str) or target not in catalog.countries):
+            raise InputError(f"unknown country {target!r}", file=path, row=line, field="target")
         try:
             day = dt.date.fromisoformat(_field(row, "date", str, path, line))
             published = (
@@ -128,6 +131,7 @@ def read_events(
                 evidence=str(row.get("evidence") or ""),
                 confidence=float(row.get("confidence", 0.0)),
                 matched=tuple(str(m) for m in row.get("matched") or ()),
+                target=target,
             )
         except (ValueError, TypeError) as exc:
             raise InputError(f"invalid event: {exc}".splitlines()[0], file=path, row=line) from exc

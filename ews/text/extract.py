@@ -19,6 +19,7 @@ Event ids are a contract: :func:`event_id` hashes doc id, type, country and sort
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -47,7 +48,7 @@ from ews.text.normalize import clean, match_form, vi_mark_ratio
 NOT_A_COUNTRY = "_"
 """Label of actors that are not ISO countries (EU, UN, OPEC) in the lexicon's places."""
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 """Bumped when a change to the code (not the lexicon) changes what is extracted."""
 
 MIN_CONFIDENCE = 0.5
@@ -157,6 +158,8 @@ _ABBREVIATIONS: dict[str, dict[str, str]] = {
 }
 _ABBREV_SEPARATORS = frozenset(" ,、，·・:：;；\"'“”‘’「」『』[]()（）〈〉《》|/-–—")
 _AGENT = {"vi": (" của ", " do "), "en": (" by ",)}
+_OWNER_PARTICLE = {"ko": "의", "ja": "の", "zh": "的"}
+_OWNER_REACH = 10  # characters from the particle to the measure words: "의 희토류 수출 통제"
 _TOPIC = {"ja": ("は", "が", "も、"), "ko": ("은", "는", "이 ", "가 ", "이,", "가,")}
 _HOME = {k: v for k, v in HOME_COUNTRY.items() if v != NOT_A_COUNTRY}
 _DOMESTIC = frozenset(
@@ -164,6 +167,31 @@ _DOMESTIC = frozenset(
 )
 _KO_PARTICLES = frozenset("의은는이가을를에과와도")
 _SPORTS_CANCELS = frozenset({"sanction", "conflict", "restriction_eased"})
+_RESTRICTIONS = frozenset({"export_restriction", "import_restriction"})
+# English target markers that still mark a target with "the" before the country.
+_THE_TARGETS = frozenset({"to", "from", "against", "toward", "towards", "targeting"})
+# Words marking the country a measure is aimed at (a subset of the lexicon's target markers:
+# destinations and targets, not origins or partners).
+_AIM_BEFORE: dict[str, tuple[str, ...]] = {
+    "en": ("to", "against", "targeting", "toward", "towards"),
+    "vi": ("sang", "đối với", "nhằm vào", "tới", "đến", "cho"),
+    "zh": ("对", "對", "向", "针对", "針對"),
+}
+_AIM_AFTER: dict[str, tuple[str, ...]] = {
+    "ja": ("に対する", "に対し", "への", "向け", "へ"),
+    "ko": ("에 대한", "에 대해", "에게", "으로", "로", "에"),
+}
+# Measures that can be aimed at one country (their target is kept with the event).
+_AIMED = frozenset({"export_restriction", "sanction"})
+# A product named right before a materials word stands for the family of its materials.
+_MATERIALS_OF = {"chips": "semiconductor_materials", "lithium_ion_batteries": "battery_materials"}
+_MATERIAL_WORDS = {
+    "ko": ("소재", "재료", "화학물질", "화학제품"),
+    "ja": ("材料", "素材", "化学製品", "化学品", "化学物質"),
+    "zh": ("材料", "化学品", "化工品"),
+    "en": ("materials", "material ", "chemicals"),
+    "vi": ("vật liệu", "nguyên liệu", "hóa chất"),
+}
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 
 
@@ -299,6 +327,13 @@ class Extractor:
         self._automaton = self.lexicon.automaton
         self._starters = self.lexicon.rule_concepts
         self._current_text = ""
+        self._materials = {
+            frozenset(i.hs for i in catalog.items_in_group(product)): tuple(
+                sorted(i.hs for i in catalog.items_in_group(materials))
+            )
+            for product, materials in _MATERIALS_OF.items()
+            if product in catalog.groups and materials in catalog.groups
+        }
 
     @property
     def version(self) -> str:
@@ -448,8 +483,18 @@ class Extractor:
         title_items: tuple[str, ...] = ()
         title_country: Hit | None = None
         title_coop = False
+        # Countries whose measure the title reports lifted (None until the title is read, and
+        # left None when the title also reports a restriction).
+        eased_in_title: set[str | None] | None = None
         events: dict[str, Event] = {}
         for index, (s0, s1) in enumerate(spans):
+            if index > 0 and eased_in_title is None:
+                told = {e.event_type for e in events.values()}
+                eased_in_title = (
+                    {e.country for e in events.values() if e.event_type == "restriction_eased"}
+                    if prep.title_end > 0 and not told & _RESTRICTIONS
+                    else set()
+                )
             hits = per_sentence[index]
             if not hits:
                 continue
@@ -528,6 +573,15 @@ class Extractor:
                     conf -= 0.25
                 if cue == "hypothetical":
                     conf = min(conf, 0.3)
+                if (
+                    eased_in_title
+                    and not is_title
+                    and cand.type in _RESTRICTIONS
+                    and (country_hit is None or country_hit.entry.label in eased_in_title)
+                ):
+                    # "Indonesia: Government removed the export ban on copper": the body's
+                    # account of the ban being lifted is the history of this easing, not news.
+                    conf -= 0.5
                 conf = round(max(0.0, min(1.0, conf)), 3)
                 if conf < self.min_confidence:
                     continue
@@ -549,6 +603,11 @@ class Extractor:
                 matched += [h.entry.term for h in hits if h.entry.kind == ITEM and h.entry.hs]
                 if country_hit is not None:
                     matched.append(country_hit.entry.term)
+                target = (
+                    _target_of(countries, country, s0, s1, text, lang, lex)
+                    if cand.type in _AIMED
+                    else None
+                )
                 event = Event(
                     event_id=eid,
                     doc_id=doc.doc_id,
@@ -560,6 +619,7 @@ class Extractor:
                     evidence=sentence.strip()[:600],
                     confidence=conf,
                     matched=tuple(dict.fromkeys(matched)),
+                    target=target,
                 )
                 old = events.get(eid)
                 if old is None or old.confidence < event.confidence:
@@ -580,8 +640,22 @@ class Extractor:
                 and self._current_text[max(0, h.start - 2) : h.start].strip()[-1:].isdigit()
             ):
                 continue  # "500.000 đồng" is money, "3 pin" a count: a unit after a number
-            found.append(h)
+            found.append(self._as_materials(h, lang))
         return found
+
+    def _as_materials(self, hit: Hit, lang: str) -> Hit:
+        """ "반도체 등 핵심소재", "半導体製造などに必要な化学製品", "chipmaking chemicals": the
+        product named before a materials word stands for its materials."""
+        codes = set(hit.entry.hs)
+        target = next((m for p, m in self._materials.items() if codes and codes <= p), None)
+        words = _MATERIAL_WORDS.get(lang)
+        if target is None or not words:
+            return hit
+        reach = 14 if lang in _CJK else 30
+        after = self._current_text[hit.end : hit.end + reach].lower()
+        if any(w in after for w in words):
+            return Hit(hit.start, hit.end, dataclasses.replace(hit.entry, hs=target))
+        return hit
 
     def _has_context(self, hit: Hit, hits: Sequence[Hit], lang: str) -> bool:
         """An ambiguous item term counts when an event word or a catalogue context word
@@ -892,11 +966,22 @@ def _pick_country(
                 if any(between.endswith(m) for m in _AGENT.get(lang, ())):
                     return c
     before = [c for c in actors if c.end <= span0]
+    owner = _OWNER_PARTICLE.get(lang)
+    if measure and owner:
+        # "중국의 희토류 수출 통제", "中国の輸出規制", "中国的出口管制": the country owning the
+        # measure takes it, whoever is the sentence's subject ("산업통상자원부가 … 점검").
+        owners = [
+            c
+            for c in before
+            if text[c.end : c.end + len(owner)] == owner and span0 - c.end <= _OWNER_REACH
+        ]
+        if owners:
+            return max(owners, key=lambda c: c.end)
     topics = _TOPIC.get(lang)
     if topics and before:
         # In Japanese and Korean the actor is the topic or subject: "米政府は…ロシアの企業に
         # 対し制裁", "중국 상무부는 … 한국에 대한": a country marked so wins over nearer ones.
-        marked = [c for c in before if text[c.end : c.end + 2].startswith(topics)]
+        marked = [c for c in before if _topic_marked(text, c.start, c.end, topics)]
         if marked:
             return max(marked, key=lambda c: c.end)
     if before:
@@ -913,6 +998,53 @@ def _pick_country(
     return None
 
 
+# "日 정부, …", "일본 정부는 …", "日本政府は …": the government word between a country and its
+# topic marker (or a headline's comma) leaves the country the topic.
+_GOVERNMENT_WORDS = ("정부", "당국", "政府", "当局")
+
+
+def _target_of(
+    countries: Sequence[Hit],
+    actor: str | None,
+    s0: int,
+    s1: int,
+    text: str,
+    lang: str,
+    lex: Lexicon,
+) -> str | None:
+    """The country a measure is aimed at: one the sentence marks as its destination or target
+    ("exports to the US", "对美出口", "韓国向け", "한국에 대한"), other than the actor. Origins
+    and partners ("from", "with", "에서") are not aims."""
+    before = _AIM_BEFORE.get(lang, ())
+    after = _AIM_AFTER.get(lang, ())
+    for c in countries:
+        label = c.entry.label
+        if label in (NOT_A_COUNTRY, actor) or not s0 <= c.start < s1:
+            continue
+        head = text[max(0, c.start - 16) : c.start].lower().rstrip()
+        if lang == "en":
+            head = head.removesuffix(" the")
+        if lang in _CJK:
+            aimed = head.endswith(before) if before else False
+        else:
+            words = head.split()
+            aimed = bool(words) and (words[-1] in before or " ".join(words[-2:]) in before)
+        if aimed or (after and text[c.end : c.end + 6].lower().startswith(after)):
+            return label
+    return None
+
+
+def _topic_marked(text: str, start: int, end: int, topics: tuple[str, ...]) -> bool:
+    after = text[end : end + 8].lstrip(" ")
+    for word in _GOVERNMENT_WORDS:
+        if after.startswith(word):
+            after = after[len(word) :]
+            return after.startswith(topics) or after.lstrip(" ").startswith((",", "、"))
+    # A headline opening on a country and a comma ("일본 정부, …", "中国、…") names its actor.
+    opens = not text[:start].strip() or text[:start].rstrip().endswith((".", "\n", "。"))
+    return text[end : end + 2].startswith(topics) or (opens and after.startswith((",", "、")))
+
+
 def _actor_set(countries: Sequence[Hit], text: str, lang: str, lex: Lexicon) -> set[str]:
     return {
         c.entry.label
@@ -925,9 +1057,11 @@ def _suffers(country: Hit, text: str, lang: str, span0: int) -> bool:
     """Of a measure starting at ``span0``: the country is owned by what precedes it ("dầu khí
     của Nga") or a passive marker stands between it and the measure ("Venezuela ... bị cấm
     vận"): it suffers the measure rather than taking it."""
-    head = text[max(0, country.start - 30) : country.start].lower().split()
-    if head and head[-1] in _OWNED.get(lang, ()) and not (len(head) > 1 and head[-2] in _RULERS):
-        return True  # "the revenue of Russia", not "the government of Indonesia"
+    head = text[max(0, country.start - 60) : country.start].lower().split()
+    # "the revenue of Russia", not "the government of Indonesia" nor "the Minister of Energy
+    # and Mineral Resources of Indonesia" (a ruler a few words back heads the chain of "of").
+    if head and head[-1] in _OWNED.get(lang, ()) and not any(w in _RULERS for w in head[-7:-1]):
+        return True
     between = text[country.end : span0].lower()
     return country.end <= span0 and any(m in between for m in _PASSIVE.get(lang, ()))
 
@@ -941,6 +1075,10 @@ def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:
                 return True
         else:
             words = head.rstrip()
+            if lang == "en" and words.endswith(" the"):
+                # "exports to the US", "imports from the US" (not "on the U.S. coast": a place)
+                words = words.removesuffix(" the")
+                before = tuple(m for m in before if m in _THE_TARGETS)
             for m in before:
                 if words.endswith(m) and (len(words) == len(m) or not words[-len(m) - 1].isalnum()):
                     return True

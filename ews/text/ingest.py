@@ -142,6 +142,7 @@ def events_table(
             "extractor_version": [version] * len(events),
             "created_at": pa.array([now] * len(events), pa.timestamp("us")),
             "matched": [json.dumps(list(e.matched), ensure_ascii=False) for e in events],
+            "target": pa.array([e.target for e in events], pa.string()),
         }
     )
 
@@ -308,7 +309,7 @@ def stored_events(store: Store) -> list[Event]:
     rows = store.execute(
         "SELECT e.event_id, e.doc_id, e.lang, e.event_type, e.country, e.event_date, e.evidence, "
         "e.confidence, array_agg(i.hs ORDER BY i.hs) FILTER (WHERE i.hs IS NOT NULL), "
-        "e.matched "
+        "e.matched, e.target "
         "FROM events e LEFT JOIN event_items i USING (event_id) "
         "GROUP BY ALL ORDER BY e.event_date, e.event_id"
     ).fetchall()
@@ -324,6 +325,7 @@ def stored_events(store: Store) -> list[Event]:
             confidence=r[7],
             items=tuple(r[8] or ()),
             matched=tuple(json.loads(r[9])) if r[9] else (),
+            target=r[10],
         )
         for r in rows
     ]
@@ -382,6 +384,7 @@ def event_json(event: Event) -> str:
             "evidence": event.evidence,
             "confidence": event.confidence,
             "matched": list(event.matched),
+            **({"target": event.target} if event.target else {}),
         },
         ensure_ascii=False,
     )

@@ -35,7 +35,8 @@ from ews.text.extract import MIN_CONFIDENCE
 EVENT_DDL = (
     "doc_row bigint, seq int, event_id string, doc_id string, source_id string, lang string, "
     "event_type string, items array<string>, country string, event_date date, "
-    "evidence string, confidence double, matched array<string>, extractor_version string"
+    "evidence string, confidence double, matched array<string>, extractor_version string, "
+    "target string"
 )
 """Spark's name for :data:`ews.text.batch.EVENT_SCHEMA` (tests check they agree)."""
 

@@ -12,14 +12,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ews.errors import EwsError
+from ews.indicators.anomalies import detect_prices
 from ews.indicators.detectors import (
+    DAILY_SPIKE,
+    MONTHLY_SPIKE,
     Detector,
     PriceAnomaly,
     PriceSpike,
     TradeFlowDrop,
     UnitValueJump,
 )
-from ews.indicators.series import Series, SeriesError, month_start, robust_z
+from ews.indicators.series import (
+    Series,
+    SeriesError,
+    month_start,
+    past_median,
+    regular_calendar,
+    robust_z,
+    seasonal_robust_z,
+)
 
 NAN = math.nan
 
@@ -109,6 +120,7 @@ def test_every_detector_declares_frozen_parameters(detector: Detector) -> None:
         (lambda: TradeFlowDrop(history=5, min_history=12), "history"),
         (lambda: TradeFlowDrop(zero_offset=0), "zero_offset"),
         (lambda: PriceAnomaly(alpha=1.5), "alpha"),
+        (lambda: PriceSpike(max_step=0), "max_step"),
     ],
 )
 def test_bad_parameters_are_refused(make: object, message: str) -> None:
@@ -236,14 +248,12 @@ def test_price_detectors_refuse_non_positive_values(bad: float) -> None:
         assert s.periods[20] in result.gaps
 
 
+def business_days(first: dt.date, n: int) -> list[dt.date]:
+    return regular_calendar(first, first + dt.timedelta(days=2 * n), "D")[:n]
+
+
 def test_price_spike_on_business_days() -> None:
-    start = dt.date(2024, 1, 1)
-    days: list[dt.date] = []
-    d = start
-    while len(days) < 200:
-        if d.weekday() < 5:
-            days.append(d)
-        d += dt.timedelta(days=1)
+    days = business_days(dt.date(2024, 1, 1), 200)
     rng = np.random.default_rng(5)
     prices = list(100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days)))))
     prices[150] *= 1.25
@@ -253,6 +263,94 @@ def test_price_spike_on_business_days() -> None:
     result = PriceSpike(history=120, min_history=30).detect(s)
     assert [a.period for a in result.anomalies if a.kind == "price_jump"] == [days[150]]
     assert "monthly" in PriceAnomaly().detect(s).warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("jump_at", "holidays", "flagged"),
+    [
+        (300, set(), True),
+        (300, {299}, True),  # the day after a holiday: the change is from the day before it
+        (300, {298, 299}, True),  # two closed days are still bridged
+        (300, {297, 298, 299}, False),  # three are not: no previous price close enough
+        (300, {300}, False),  # the jump day itself missing: nothing to score
+        (40, set(), False),  # under a quarter of a year of history (min_history 60)
+    ],
+)
+def test_daily_spike_calibration_bridges_market_holidays(
+    jump_at: int, holidays: set[int], flagged: bool
+) -> None:
+    days = business_days(dt.date(2022, 1, 3), 400)
+    rng = np.random.default_rng(9)
+    prices = 50 * np.exp(np.cumsum(rng.normal(0, 0.012, len(days))))
+    prices[jump_at:] *= 1.15  # a level shift of 15% in one day: one jump, then calm
+    pairs = [(d, float(p)) for i, (d, p) in enumerate(zip(days, prices, strict=True))]
+    s = Series.from_pairs("d", [pr for i, pr in enumerate(pairs) if i not in holidays], freq="D")
+    result = DAILY_SPIKE.detect(s)
+    jumps = [a for a in result.anomalies if a.period == days[jump_at]]
+    assert bool(jumps) is flagged
+    for a in jumps:
+        assert a.kind == "price_jump" and a.parameters["history"] == 250
+        previous = a.details["previous"]
+        assert isinstance(previous, float)
+        assert a.details["log_change"] == pytest.approx(math.log(a.value / previous), abs=1e-6)
+    assert {a.kind for a in result.anomalies} <= {"price_jump"}  # rises only by default
+
+
+def test_monthly_spike_flags_a_one_month_jump_and_not_a_fall() -> None:
+    rng = np.random.default_rng(4)
+    prices = list(80 * np.exp(np.cumsum(rng.normal(0, 0.03, 120))))
+    prices[100] *= 1.5
+    for i in range(110, 120):
+        prices[i] *= 0.5  # a fall that lasts (a one-month dip would rebound: a jump)
+    result = MONTHLY_SPIKE.detect(series(list(prices)))
+    assert [a.period for a in result.anomalies] == [months(dt.date(2015, 1, 1), 120)[100]]
+    assert result.anomalies[0].kind == "price_jump"
+    both = PriceSpike(direction="both").detect(series(list(prices)))
+    assert {a.kind for a in both.anomalies} >= {"price_jump", "price_fall"}
+
+
+def test_a_rebound_from_a_collapse_is_not_a_spike() -> None:
+    """Crude oil in 2020: a fall to a third, then a jump back that stays below the usual price.
+    The same jump from the usual price flags; the rebound does not (with the level rule)."""
+    rng = np.random.default_rng(7)
+    prices = list(60 * np.exp(rng.normal(0, 0.02, 60)))
+    collapsed = [*prices[:48], 20.0, 30.0, *prices[50:]]
+    rebound = months(dt.date(2015, 1, 1), 60)[49]
+    assert rebound not in {a.period for a in MONTHLY_SPIKE.detect(series(collapsed)).anomalies}
+    without = dataclasses.replace(MONTHLY_SPIKE, above_past_level=False)
+    assert rebound in {a.period for a in without.detect(series(collapsed)).anomalies}
+    high = [*prices[:49], prices[48] * 1.5, *prices[50:]]
+    (jump,) = MONTHLY_SPIKE.detect(series(high)).anomalies
+    assert jump.period == rebound
+    level = jump.details["past_level_median"]
+    assert isinstance(level, float) and jump.value > level
+
+
+def test_ifpa_flags_no_recovery_below_the_usual_price() -> None:
+    """Fast compound growth out of a year-long slump, still under the usual price, is
+    recovery and does not flag."""
+    rng = np.random.default_rng(11)
+    base = list(100 * np.exp(rng.normal(0, 0.03, 150)))
+    slump = [*base, *(40.0 for _ in range(12)), *(40.0 + 6 * i for i in range(1, 6))]
+    recovery = set(months(dt.date(2015, 1, 1), 167)[150:])
+    flagged = {a.period for a in PriceAnomaly().detect(series(slump)).anomalies}
+    without = {
+        a.period for a in PriceAnomaly(above_past_level=False).detect(series(slump)).anomalies
+    }
+    assert not flagged & recovery and without & recovery
+
+
+def test_detect_prices_runs_the_spike_test_on_monthly_and_daily_series() -> None:
+    monthly = series(list(seasonal(150, seed=2)), key="price:m")
+    days = business_days(dt.date(2024, 1, 1), 300)
+    daily = Series.from_pairs("price:d", [(d, 100.0 + i % 7) for i, d in enumerate(days)], freq="D")
+    report = detect_prices([monthly, daily])
+    methods = {(d.series_key, d.method) for d in report.detections}
+    assert methods == {
+        ("price:m", PriceAnomaly.method),
+        ("price:m", PriceSpike.method),
+        ("price:d", PriceSpike.method),
+    }
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -280,3 +378,125 @@ def test_gaps_are_exactly_the_unobserved_months(observed: list[bool]) -> None:
     assert s.periods == tuple(periods)
     assert set(s.gaps) == {p for p, o in zip(periods, observed, strict=True) if not o}
     assert int(np.isnan(s.values).sum()) == len(s.gaps)
+
+
+# -- no look-ahead: a period's result is the same whether the series ends there or goes on ----
+def cut(s: Series, t: int) -> Series:
+    """The series as it stood at its period t: its first t + 1 periods, nothing after."""
+    end = s.periods[t]
+    return dataclasses.replace(
+        s,
+        periods=s.periods[: t + 1],
+        values=s.values[: t + 1],
+        quantities=None if s.quantities is None else s.quantities[: t + 1],
+        gaps=tuple(g for g in s.gaps if g <= end),
+        duplicates=tuple(d for d in s.duplicates if d <= end),
+    )
+
+
+def assert_no_look_ahead(detector: Detector, s: Series) -> int:
+    """For every t, the anomalies of the series cut at t are those of the whole series up to
+    t (same value, baseline, score, details): the future never moves a past result. Returns
+    how many anomalies the whole series has (so a test can show it was not vacuous)."""
+    whole = detector.detect(s)
+    for t, period in enumerate(s.periods):
+        seen_then = detector.detect(cut(s, t)).anomalies
+        assert seen_then == tuple(a for a in whole.anomalies if a.period <= period), period
+    return len(whole.anomalies)
+
+
+# Mostly prices, with gaps (None), zeros and negative values (refused by log methods).
+VALUE = st.integers(0, 19).flatmap(
+    lambda i: (
+        st.none()
+        if i == 0
+        else st.just(0.0)
+        if i == 1
+        else st.floats(-50, -0.5)
+        if i == 2
+        else st.floats(0.5, 5e4, allow_subnormal=False)
+    )
+)
+
+# Short histories so that short random series get scored; threshold near zero and both
+# directions so that (almost) every scored period is an anomaly and is compared.
+SMALL = [
+    TradeFlowDrop(threshold=0.01, direction="both", history=12, min_history=6, seasonal_years=1),
+    TradeFlowDrop(threshold=0.01, direction="both", history=8, min_history=4, seasonal_years=2),
+    UnitValueJump(threshold=0.01, history=12, min_history=6),
+    PriceAnomaly(threshold=0.01, direction="both", min_years=3, history_years=4),
+    PriceSpike(threshold=0.01, direction="both", history=10, min_history=5),
+    PriceSpike(threshold=0.01, direction="both", history=10, min_history=5, max_step=3),
+]
+
+
+@pytest.mark.parametrize("detector", SMALL, ids=lambda d: type(d).__name__)
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(VALUE, min_size=40, max_size=80), data=st.data())
+def test_no_look_ahead_on_random_monthly_series(
+    detector: Detector, values: list[float | None], data: st.DataObject
+) -> None:
+    values[0] = values[0] if values[0] is not None else 1.0
+    qty = data.draw(st.lists(VALUE, min_size=len(values), max_size=len(values)))
+    s = series(values, quantities=[math.nan if q is None else q for q in qty])
+    assert_no_look_ahead(detector, s)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(VALUE, min_size=30, max_size=120))
+def test_no_look_ahead_on_random_daily_series(values: list[float | None]) -> None:
+    days = business_days(dt.date(2023, 1, 2), len(values))
+    pairs = [(d, v) for d, v in zip(days, values, strict=True) if v is not None]
+    if not pairs:
+        return
+    s = Series.from_pairs("d", pairs, freq="D")
+    detector = dataclasses.replace(DAILY_SPIKE, threshold=0.01, history=30, min_history=10)
+    assert_no_look_ahead(detector, s)
+
+
+@pytest.mark.parametrize(
+    "detector",
+    [
+        dataclasses.replace(TradeFlowDrop(), threshold=0.5, direction="both"),
+        dataclasses.replace(UnitValueJump(), threshold=0.5),
+        dataclasses.replace(MONTHLY_SPIKE, threshold=0.5, direction="both"),
+    ],
+    ids=lambda d: type(d).__name__,
+)
+def test_no_look_ahead_with_the_default_windows(detector: Detector) -> None:
+    # A series whose level moves a lot, with zeros and a gap: under whole-series offsets and
+    # floors the early months would change with the late ones.
+    rng = np.random.default_rng(21)
+    values: list[float | None] = [
+        v * (20 if i > 60 else 1) * math.exp(rng.normal(0, 0.3)) for i, v in enumerate(BASE * 2)
+    ]
+    values[30] = values[70] = 0.0
+    values[45] = None
+    qty = [abs(v or 1.0) / 10 * math.exp(rng.normal(0, 0.2)) for v in values]
+    assert assert_no_look_ahead(detector, series(values, quantities=qty)) > 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(-1e3, 1e3)), min_size=1, max_size=80),
+    st.sampled_from([None, 5, 24]),
+)
+def test_past_statistics_of_a_prefix_are_those_of_the_whole(
+    xs: list[float | None], history: int | None
+) -> None:
+    x = np.array([math.nan if v is None else v for v in xs])
+    month_of = np.array([i % 12 + 1 for i in range(len(x))])
+    whole = (
+        robust_z(x, history=history, min_history=3, min_scale=0.01),
+        (past_median(x, history=history),),
+        seasonal_robust_z(x, month_of, min_years=2, years=history),
+    )
+    for t in range(len(x)):
+        prefix = (
+            robust_z(x[: t + 1], history=history, min_history=3, min_scale=0.01),
+            (past_median(x[: t + 1], history=history),),
+            seasonal_robust_z(x[: t + 1], month_of[: t + 1], min_years=2, years=history),
+        )
+        for got, full in zip(prefix, whole, strict=True):
+            for a, b in zip(got, full, strict=True):
+                assert np.array_equal(a, b[: t + 1], equal_nan=True)

@@ -40,10 +40,16 @@ def sig(
     )
 
 
-def run(signals: list[Signal], catalog: Catalog, end: dt.date, watch: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    signals: list[Signal],
+    catalog: Catalog,
+    end: dt.date,
+    watch: tuple[str, ...] = (),
+    start: dt.date = D0,
+):
     return replay(
         signals,
-        start=D0 - dt.timedelta(days=10),
+        start=start - dt.timedelta(days=10),
         end=end,
         config=CFG,
         structures=StructureBook(CFG, load_priors()),
@@ -86,7 +92,8 @@ def test_same_history_gives_same_ids_and_versions(catalog: Catalog) -> None:
 
 def test_clock_hides_the_future(catalog: Catalog) -> None:
     known = D0 + dt.timedelta(days=5)
-    signals = [sig("a", "export_restriction", known)]
+    # Two outlets: one alone would be held at attention (corroboration), raising no alert.
+    signals = [sig("a", "export_restriction", known), sig("b", "export_restriction", known)]
     result = run(signals, catalog, D0)
     assert result.alerts == []
     # The same signal does raise an alert once the clock reaches the day it became known.
@@ -95,7 +102,9 @@ def test_clock_hides_the_future(catalog: Catalog) -> None:
 
 
 def test_watchlist_weighs_by_dependence(catalog: Catalog) -> None:
-    # a price-like global signal on urea: Korea depends on China for 97 % (shipped prior)
+    # a price-like global signal on urea in Jan 2022, when Korea's 97.6 % dependence on China
+    # for industrial urea was public (shipped prior, known from 4 Nov 2021)
+    day = dt.date(2022, 1, 10)
     urea = Signal(
         kind="price_anomaly",
         type="price_anomaly",
@@ -103,12 +112,14 @@ def test_watchlist_weighs_by_dependence(catalog: Catalog) -> None:
         group="nitrogen_fertilisers",
         hs=("310210",),
         supplier=None,
-        observed=D0,
-        known=D0,
+        observed=day,
+        known=day,
         strength=1.0,
         summary="urea spike",
     )
-    result = run([urea], catalog, D0 + dt.timedelta(days=5), watch=("KR", "JP"))
+    # Two price series (two witnesses), or the unit would wait at attention for a second.
+    urea2 = urea.model_copy(update={"ref": "p2", "witness": "price:urea-2"})
+    result = run([urea, urea2], catalog, day + dt.timedelta(days=5), watch=("KR", "JP"), start=day)
     peak = {u: max(s for _, s, _ in rows) for u, rows in result.daily.items()}
     kr = peak[UnitKey("nitrogen_fertilisers", None, "KR")]
     world = peak[UnitKey("nitrogen_fertilisers", None)]
@@ -138,3 +149,44 @@ def test_private_signal_reaches_only_its_importer(catalog: Catalog) -> None:
     units = set(result.daily)
     assert UnitKey("graphite", None, "KR") in units
     assert UnitKey("graphite", "CN") not in units and UnitKey("graphite", None, "JP") not in units
+
+
+def test_a_watchers_view_opens_only_when_its_figure_is_public(catalog: Catalog) -> None:
+    """The US's gallium dependence (USGS MCS 2026) was published on 28 Feb 2026: a replay
+    must not open a US view of the Oct 2025 controls from a figure nobody had then."""
+    known = load_priors().importer_dependence["US"]["gallium_germanium"]["CN"][0].known
+    assert known == dt.date(2026, 2, 28)
+    first = [sig(f"ga{i}", "export_restriction", D0, group="gallium_germanium") for i in range(2)]
+    later = [
+        sig(f"gb{i}", "export_restriction", dt.date(2026, 3, 5), group="gallium_germanium")
+        for i in range(2)
+    ]
+    result = run([*first, *later], catalog, dt.date(2026, 3, 31), watch=("US",))
+    us = result.daily[UnitKey("gallium_germanium", None, "US")]
+    assert all(level == "normal" for day, _, level in us if day < known)
+    assert any(level != "normal" for day, _, level in us if day >= dt.date(2026, 3, 5))
+    world = result.daily[UnitKey("gallium_germanium", "CN")]
+    assert any(level != "normal" for day, _, level in world if day < known)
+    # Before any figure of its own is public, a replay ending then opens no US view at all.
+    early = run(first, catalog, dt.date(2025, 12, 31), watch=("US",))
+    assert UnitKey("gallium_germanium", None, "US") not in early.daily
+
+
+def test_a_measure_aimed_at_a_watcher_is_heard_once_in_its_view(catalog: Catalog) -> None:
+    """China's ban on antimony to the US: the world signal and its copy aimed at the US
+    (inputs.AIMED_SUFFIX) reach the US view once, and open it although the US has no
+    antimony figure public yet (Dec 2024)."""
+    from ews.risk.inputs import AIMED_SUFFIX
+
+    day = dt.date(2024, 12, 3)
+    world = [
+        sig(f"c{i}:antimony:o{i}", "export_restriction", day, group="antimony") for i in (1, 2)
+    ]
+    aimed = [
+        s.model_copy(update={"ref": f"{s.ref}{AIMED_SUFFIX}US", "importer": "US"}) for s in world
+    ]
+    both = run([*world, *aimed], catalog, day + dt.timedelta(days=3), watch=("US",), start=day)
+    us = both.daily[UnitKey("antimony", None, "US")]
+    alone = run(aimed, catalog, day + dt.timedelta(days=3), watch=("US",), start=day)
+    assert us == alone.daily[UnitKey("antimony", None, "US")]  # not counted twice
+    assert any(level in ("caution", "alert", "serious") for _, _, level in us)

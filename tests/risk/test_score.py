@@ -117,3 +117,62 @@ def test_screen_refuses_future_unknown_and_unprovenanced(catalog: Catalog) -> No
     assert "future" in reasons["future"]
     assert "provenance" in reasons["?"]
     assert "unknown family" in reasons["g"] and "unknown country" in reasons["c"]
+
+
+# -- corroboration: one voice holds a unit at attention ----------------------------------------
+def _voice(ref: str, witness: str, **kw: object) -> Signal:
+    return sig(ref=ref, strength=0.9).model_copy(update={"witness": witness, **kw})
+
+
+def test_one_outlet_is_held_under_caution_and_a_second_lifts_it() -> None:
+    caution = CFG.thresholds["caution"]
+    one = score_unit([_voice("a", "outlet-a.example")], DAY, KNOWN, CFG)
+    assert one.value >= caution  # the score itself is kept and shown
+    assert one.level_value < caution and one.ceiling is not None
+    assert any("one voice only" in f for f in one.flags)
+    # Two stories from the same outlet are still one voice.
+    same = score_unit(
+        [_voice("a", "outlet-a.example"), _voice("b", "outlet-a.example")], DAY, KNOWN, CFG
+    )
+    assert same.level_value < caution
+    two = score_unit(
+        [_voice("a", "outlet-a.example"), _voice("b", "outlet-b.example")], DAY, KNOWN, CFG
+    )
+    assert two.ceiling is None and two.level_value == two.value >= caution
+
+
+def test_an_official_notice_or_a_standing_control_is_two_voices() -> None:
+    official = score_unit([_voice("a", "gov.example", official=True)], DAY, KNOWN, CFG)
+    assert official.ceiling is None and official.level_value >= CFG.thresholds["caution"]
+    standing = score_unit([_voice("a", "paper.example", standing=True)], DAY, KNOWN, CFG)
+    assert standing.ceiling is None
+
+
+def test_a_measured_series_is_one_voice_whatever_its_months() -> None:
+    series = "trade:CN>WLD:export:2805"
+    months = [
+        sig(kind="trade_anomaly", type_="trade_drop", ref=f"{series}@{m}", strength=1).model_copy(
+            update={"witness": series}
+        )
+        for m in ("2025-07", "2025-08")
+    ]
+    assert score_unit(months, DAY, KNOWN, CFG).ceiling is not None
+    price = sig(kind="price_anomaly", type_="price_anomaly", ref="price:x@2025-08", strength=1)
+    both = score_unit([*months, price.model_copy(update={"witness": "price:x"})], DAY, KNOWN, CFG)
+    assert both.ceiling is None  # a trade series and a price series: two witnesses
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=4),
+    st.sampled_from(["a", "b", "c", "d"]),
+)
+def test_the_level_score_never_falls_when_a_signal_is_added(
+    witnesses: list[str], extra: str
+) -> None:
+    signals = [_voice(f"s{i}", w) for i, w in enumerate(witnesses)]
+    more = [*signals, _voice("new", extra)]
+    assert (
+        score_unit(more, DAY, KNOWN, CFG).level_value
+        >= score_unit(signals, DAY, KNOWN, CFG).level_value - 1e-12
+    )

@@ -213,3 +213,60 @@ def test_sentence_splitting_keeps_abbreviations() -> None:
         "China replied on 9.10 with controls!",
         "Done",
     ]
+
+
+# A measure aimed at one country keeps its target (sentences written for the tests).
+AIMED = [
+    ("China bans exports of gallium and antimony to the US", "en", "CN", "US"),
+    ("Trung Quốc cấm xuất khẩu gali sang Mỹ", "vi", "CN", "US"),
+    ("中国、日本向けのデュアルユース品目の輸出を禁止", "ja", "CN", "JP"),
+    ("중국, 일본에 대한 이중용도 물자 수출 금지", "ko", "CN", "JP"),
+    ("China restricts gallium exports", "en", "CN", None),
+]
+
+
+@pytest.mark.parametrize(("title", "lang", "actor", "target"), AIMED)
+def test_a_measure_keeps_the_country_it_is_aimed_at(
+    extractor: Extractor, title: str, lang: str, actor: str, target: str | None
+) -> None:
+    (event,) = [e for e in extractor.extract(doc(title, lang=lang)) if e.event_type != "sanction"]
+    assert (event.event_type, event.country, event.target) == ("export_restriction", actor, target)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang", "group"),
+    [
+        ("日 정부, 반도체 등 핵심소재 韓 수출 규제 공식화", "ko", "semiconductor_materials"),
+        ("日本、半導体製造に必要な化学製品の輸出管理を強化", "ja", "semiconductor_materials"),
+        ("US curbs exports of chips to China", "en", "chips"),
+    ],
+)
+def test_a_product_named_before_a_materials_word_stands_for_its_materials(
+    extractor: Extractor, catalog: Catalog, title: str, lang: str, group: str
+) -> None:
+    (event,) = extractor.extract(doc(title, lang=lang))
+    assert groups(catalog, event.items) == {group}
+
+
+def test_the_body_of_an_easing_does_not_retell_the_ban_as_news(extractor: Extractor) -> None:
+    events = extractor.extract(
+        doc(
+            "Indonesia: Government removed the export ban on copper concentrate",
+            "In March the Minister of Energy and Mineral Resources of Indonesia issued a "
+            "regulation establishing the export ban on copper concentrate.",
+            lang="en",
+        )
+    )
+    assert [(e.event_type, e.country) for e in events] == [("restriction_eased", "ID")]
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("산업통상자원부가 중국의 희토류 수출 통제에 따른 수급 동향을 점검했다", "ko"),
+        ("美国商务部回应中国的稀土出口管制", "zh"),
+    ],
+)
+def test_the_owner_of_a_measure_is_its_actor(extractor: Extractor, title: str, lang: str) -> None:
+    (event,) = extractor.extract(doc(title, lang=lang))
+    assert (event.event_type, event.country) == ("export_restriction", "CN")
