@@ -91,3 +91,20 @@ def test_countries_and_sources(env: Path) -> None:
     assert result.exit_code == 0 and "KR" in result.output
     sources = runner.invoke(app, ["sources"])
     assert "pinksheet" in sources.output and "comtrade" in sources.output
+
+
+def test_trade_files_are_ingested_one_by_one_with_a_failing_summary(tmp_path: Path) -> None:
+    """`ews ingest trade a.csv junk b.csv`: the good files are stored, the bad one is named,
+    and the command fails (exit 2) so a script notices."""
+    from ews.sources.sample import sample_files
+
+    store = str(tmp_path / "t.duckdb")
+    good = [f for kind, f in sample_files() if kind == "trade"]
+    junk = tmp_path / "junk.csv"
+    junk.write_text("name,colour\nlemon,yellow\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["ingest", "trade", str(good[0]), str(junk), str(good[1]), "--store", store]
+    )
+    assert result.exit_code == 2, result.output
+    assert "1 of 3 files not ingested" in result.output
+    assert result.output.count(" new, ") == 2  # both real files stored

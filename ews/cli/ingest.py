@@ -19,22 +19,39 @@ from ews.settings import get_settings
 
 
 def _ingest(kind: str, files: list[Path], store: str | None, source: str | None) -> None:
+    from ews.errors import InputError
     from ews.sources.ingest import ingest_file
 
     settings = get_settings()
+    failed = 0
     with open_context(store) as ctx:
         for path in _progress(files, f"ingesting {kind}"):
-            report = ingest_file(
-                ctx.store,
-                ctx.catalog,
-                path,
-                kind=kind,
-                source_id=source,
-                max_bytes=settings.max_file_bytes,
-            )
+            # Each file is stored whole in its own transaction or not at all: a file that is not
+            # trade data (or is broken) is reported and the others go on.
+            try:
+                report = ingest_file(
+                    ctx.store,
+                    ctx.catalog,
+                    path,
+                    kind=kind,
+                    source_id=source,
+                    max_bytes=settings.max_file_bytes,
+                )
+            except InputError as exc:
+                failed += 1
+                err.print(f"error: {exc}", highlight=False, markup=False)
+                continue
             out.print(report.summary(), highlight=False)
             for warning in report.warnings:
                 err.print(f"warning: {path}: {warning}", highlight=False)
+    if failed:
+        if len(files) > 1:
+            err.print(
+                f"error: {failed} of {len(files)} files not ingested (see above)",
+                highlight=False,
+                markup=False,
+            )
+        raise typer.Exit(2)
 
 
 def _progress(files: list[Path], label: str) -> list[Path]:
@@ -142,7 +159,14 @@ def ingest_news_cmd(
                 err.print(f"warning: {path}: {warning}", highlight=False, markup=False)
         clusters = recluster(ctx.store, ctx.catalog)
         out.print(f"{clusters:,} event clusters in the store", highlight=False)
-    if failed and failed == len(paths):
+    if failed:
+        # Each file is stored or not on its own; any file not stored fails the command.
+        if len(paths) > 1:
+            err.print(
+                f"error: {failed} of {len(paths)} files not ingested (see above)",
+                highlight=False,
+                markup=False,
+            )
         raise typer.Exit(2)
 
 

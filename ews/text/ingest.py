@@ -55,7 +55,7 @@ class FileReport:
     def summary(self) -> str:
         """One line for people."""
         if self.error:
-            return f"{self.file}: skipped: {self.error}"
+            return f"{self.file}: not ingested: {self.error}"
         if self.already_ingested:
             return f"{self.file}: already ingested ({self.source_id}); nothing changed"
         text = (
@@ -212,6 +212,12 @@ def ingest_news_file(
         report.skipped, report.warnings = ctx.skipped, ctx.warnings
         return report
     report.skipped, report.warnings = ctx.skipped, ctx.warnings
+    if report.documents == 0 and report.skipped:
+        # Nothing in the file could be read (binary, wrong encoding, broken JSON): an error,
+        # and the file is not recorded, so a repaired copy under the same name is read anew.
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(report.skipped.items()))
+        report.error = f"nothing readable ({reasons})"
+        return report
     with store.transaction():
         store.record_file(
             file_sha256=file.sha256,

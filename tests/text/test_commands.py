@@ -148,7 +148,40 @@ def test_ingest_reports_a_bad_file_and_goes_on(env: Path, tmp_path: Path, news: 
     binary = tmp_path / "blob.xml"
     binary.write_bytes(b"\x00\x01\x02 not a feed")
     result = runner.invoke(app, ["ingest", "news", str(binary), str(news)])
-    assert result.exit_code == 0
-    assert "not an RSS or Atom feed" in result.stderr
+    # The good file is stored all the same; the command fails so a script notices.
+    assert result.exit_code == 2
+    assert "not an RSS or Atom feed" in result.stderr and "4 documents" in result.stdout
     only_bad = runner.invoke(app, ["ingest", "news", str(binary)])
     assert only_bad.exit_code == 2
+
+
+def test_an_unreadable_news_file_fails_and_is_not_remembered(env: Path, tmp_path: Path) -> None:
+    """A binary or broken file is an error (exit 2), never recorded as ingested: run again,
+    it is read again; a repaired file under the same name is then stored."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\x00\x01\x02binary\xff\xfe")
+    for _ in range(2):
+        result = runner.invoke(app, ["ingest", "news", str(bad)])
+        assert result.exit_code == 2, result.output
+        assert "nothing readable" in result.stderr and "already ingested" not in result.output
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a", "title": \n', encoding="utf-8")
+    assert runner.invoke(app, ["ingest", "news", str(broken)]).exit_code == 2
+    broken.write_text(
+        json.dumps({"id": "a", "title": "China bans gallium exports", "text": "t"}) + "\n",
+        encoding="utf-8",
+    )
+    fixed = runner.invoke(app, ["ingest", "news", str(broken)])
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 documents" in fixed.stdout and "1 new" in fixed.stdout
+
+
+def test_one_bad_file_among_good_ones_fails_the_command(
+    env: Path, tmp_path: Path, news: Path
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\xff\xfe\x00")
+    result = runner.invoke(app, ["ingest", "news", str(news), str(bad)])
+    assert result.exit_code == 2
+    assert "4 documents" in result.stdout  # the good file is stored all the same
+    assert "1 of 2 files not ingested" in result.stderr
