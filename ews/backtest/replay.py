@@ -325,12 +325,16 @@ def false_alarms(
 def _episode_days(
     result: ReplayResult, ep: Episode
 ) -> tuple[list[tuple[dt.date, float, Level]], list[UnitKey]]:
-    """The days an analyst watching this episode sees: its supplier's unit and, for a
-    supplier's episode, the family's world unit (a price spike has no supplier), the higher
-    level of the two each day."""
+    """The days an analyst watching this episode sees, the highest level each day:
+    - a supplier's episode: the supplier's unit and the family's world unit (a price spike
+      has no supplier);
+    - a watcher's episode: the watcher's view and the supplier's unit, whose alert serves the
+      watcher on the days its own view is not open yet (no figure of its own public)."""
     units = [ep.unit]
     if ep.importer is None and ep.supplier is not None:
         units.append(UnitKey(ep.group, None))
+    elif ep.importer is not None and ep.supplier is not None:
+        units.append(UnitKey(ep.group, ep.supplier))
     best: dict[dt.date, tuple[dt.date, float, Level]] = {}
     for unit in units:
         for row in result.daily.get(unit, []):

@@ -98,9 +98,15 @@ def report_cmd(
     store: Annotated[str | None, typer.Option(help="Store location.")] = None,
 ) -> None:
     """Write the week's brief: alerts, their charts and evidence, and the week's events."""
-    from ews.report.weekly import build_weekly, render_html, render_pdf
+    from ews.errors import InputError
+    from ews.report.weekly import build_weekly, parse_week, render_html, render_pdf
 
     with open_context(store) as ctx, err.status(f"building the brief for {week}…"):
+        monday, _ = parse_week(week)
+        today = ctx.clock().date()
+        if monday > today:
+            # A brief of a week to come would be an empty page that looks like a quiet week.
+            raise InputError(f"--week {week} has not begun (today is {today})")
         brief = build_weekly(
             ctx.store,
             ctx.catalog,

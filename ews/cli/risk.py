@@ -47,6 +47,8 @@ def assess_cmd(
         )
         for p in signals.problems[:20]:
             err.print(f"refused signal {p.ref}: {p.reason}", highlight=False)
+        if len(signals.problems) > 20:
+            err.print(f"… and {len(signals.problems) - 20:,} more refused", highlight=False)
         out.print(f"{len(result.assessments)} level changes; {len(result.alerts)} alert versions")
         print_alert_board(result.alerts)
 

@@ -148,8 +148,15 @@ class StructureBook:
         return bool(self._dependence_table(importer, group, day))
 
 
-def _serves(structures: StructureBook, importer: str, group: str) -> Callable[[dt.date], bool]:
-    return lambda day: structures.has_dependence(importer, group, day)
+def _serves(
+    structures: StructureBook, importer: str, group: str, own_since: dt.date | None
+) -> Callable[[dt.date], bool]:
+    """Whether the watcher's view has anything of its own on a day: a dependence figure public
+    by then, or a signal that concerns it alone already known (``own_since``)."""
+    return lambda day: (
+        (own_since is not None and day >= own_since)
+        or structures.has_dependence(importer, group, day)
+    )
 
 
 class _Indexed:
@@ -381,6 +388,12 @@ def replay(
             # only repeat the global one: the global alert serves that country. A figure counts
             # from the day it became public, so a replay opens no view before then.
             if parts and (private_here or structures.has_dependence(importer, group, end)):
-                serves = None if private_here else _serves(structures, importer, group)
+                own_days = [
+                    s.known
+                    for (i, g, _), sigs in private.items()
+                    if i == importer and g == group
+                    for s in sigs
+                ]
+                serves = _serves(structures, importer, group, min(own_days, default=None))
                 run_unit(UnitKey(group, None, importer), parts, serves)
     return result

@@ -205,6 +205,7 @@ def event_signals(
             hs = sorted(h for h in m["items"] if catalog.items[h].group == group)
             known = m["day"]
             told = m["country"] or "country unknown"
+            told_felt = m["event_type"] in WHERE_FELT
             route = (
                 f" at the {chokepoints[via].name}, which {supplier}'s exports pass" if via else ""
             )
@@ -225,7 +226,11 @@ def event_signals(
                     standing=standing,
                     summary=(
                         f"{m['event_type']} ({told}){route}"
-                        + (f" aimed at {importer}" if importer else "")
+                        + (
+                            (f" felt in {importer}" if told_felt else f" aimed at {importer}")
+                            if importer
+                            else ""
+                        )
                         + ", "
                         f"{'official notice' if m['official'] else 'reported'} by {outlet} "
                         f"on {known} (source {k} of this story)"

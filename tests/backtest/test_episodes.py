@@ -119,3 +119,27 @@ def test_unmatched_runs_are_false_alarms_once_per_span() -> None:
     assert [(a.unit, a.start, a.end) for a in alarms] == [
         (UnitKey("zinc", "PE"), D(2024, 1, 1), D(2024, 1, 5))
     ]
+
+
+def test_a_watchers_episode_sees_the_suppliers_alert_before_its_own_view_opens(
+    catalog: Catalog,
+) -> None:
+    """Korea's urea view opens only when a Korean dependence figure is public (28 Oct 2021);
+    before that, China's urea alert is what a Korean analyst sees."""
+    ep = episode(
+        group="nitrogen_fertilisers",
+        supplier="CN",
+        importer="KR",
+        announced=D(2021, 10, 11),
+        impact=D(2021, 11, 3),
+        window=(D(2021, 8, 1), D(2022, 3, 31)),
+    )
+    result = ReplayResult(
+        daily={
+            UnitKey("nitrogen_fertilisers", "CN"): days(D(2021, 10, 11), ["caution"] * 30),
+            UnitKey("nitrogen_fertilisers", None, "KR"): days(D(2021, 10, 28), ["alert"] * 10),
+        }
+    )
+    (res,), _ = evaluate(result, [ep], catalog)
+    assert res.first["caution"] == D(2021, 10, 11) and res.first["alert"] == D(2021, 10, 28)
+    assert res.lead_days_from_announcement == 0

@@ -96,3 +96,9 @@ def test_report_command_writes_html_and_pdf(api: Api, tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.part"))
     bad = runner.invoke(app, ["report", "--week", "41", "--store", api.settings.store])
     assert bad.exit_code == 2 and "ISO week" in bad.output
+    later = tmp_path / "later.html"
+    future = runner.invoke(
+        app, ["report", "--week", "2030-W01", "--store", api.settings.store, "--out", str(later)]
+    )
+    assert future.exit_code == 2 and "has not begun" in future.output
+    assert not later.exists()  # no empty brief that reads as a quiet week
