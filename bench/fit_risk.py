@@ -87,12 +87,13 @@ def main() -> int:
     names = list(GRID)
     combos = list(itertools.product(*GRID.values()))
     shipped = tuple(_get(base, name) for name in names)
+    known_in_fit = [s for s in every if s.known <= fit_end]
     rows = []
     began = time.monotonic()
     for n, combo in enumerate(combos, start=1):
         config = variant(base, dict(zip(names, combo, strict=True)))
         result = replay(
-            [s for s in every if s.known <= fit_end],
+            known_in_fit,
             start=start,
             end=fit_end,
             config=config,

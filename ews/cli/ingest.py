@@ -44,14 +44,21 @@ def _ingest(kind: str, files: list[Path], store: str | None, source: str | None)
             out.print(report.summary(), highlight=False)
             for warning in report.warnings:
                 err.print(f"warning: {path}: {warning}", highlight=False)
-    if failed:
-        if len(files) > 1:
-            err.print(
-                f"error: {failed} of {len(files)} files not ingested (see above)",
-                highlight=False,
-                markup=False,
-            )
-        raise typer.Exit(2)
+    _fail_if_any(failed, len(files))
+
+
+def _fail_if_any(failed: int, total: int) -> None:
+    """Each file is stored or not on its own; any file not stored fails the command (exit 2),
+    with a count when there were several."""
+    if not failed:
+        return
+    if total > 1:
+        err.print(
+            f"error: {failed} of {total} files not ingested (see above)",
+            highlight=False,
+            markup=False,
+        )
+    raise typer.Exit(2)
 
 
 def _progress(files: list[Path], label: str) -> list[Path]:
@@ -159,15 +166,7 @@ def ingest_news_cmd(
                 err.print(f"warning: {path}: {warning}", highlight=False, markup=False)
         clusters = recluster(ctx.store, ctx.catalog)
         out.print(f"{clusters:,} event clusters in the store", highlight=False)
-    if failed:
-        # Each file is stored or not on its own; any file not stored fails the command.
-        if len(paths) > 1:
-            err.print(
-                f"error: {failed} of {len(paths)} files not ingested (see above)",
-                highlight=False,
-                markup=False,
-            )
-        raise typer.Exit(2)
+    _fail_if_any(failed, len(paths))
 
 
 @handles_errors

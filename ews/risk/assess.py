@@ -211,29 +211,24 @@ def contagion_signals(
             prior = as_of(suppliers[s.supplier], s.known)
             if prior is None or prior.share < rule.min_share:
                 continue
+            # The control itself, retold for the other material: its strength, its witness,
+            # its evidence; never standing, and no effective date of its own.
             out.append(
-                Signal(
-                    kind="event",
-                    type="contagion",
-                    ref=f"{s.ref}>{group}",
-                    group=group,
-                    hs=(),
-                    supplier=s.supplier,
-                    observed=s.known,
-                    known=s.known,
-                    strength=s.strength,
-                    summary=(
-                        f"{s.supplier} has just restricted {s.group.replace('_', ' ')}; it holds "
-                        f"{prior.share:.0%} of world supply here ({prior.basis})"
-                    ),
-                    sources=s.sources,
-                    lang=s.lang,
-                    text=s.text,
-                    link=s.link,
-                    source=s.source,
-                    witness=s.witness,
-                    official=s.official,
-                    standing=False,
+                s.model_copy(
+                    update={
+                        "type": "contagion",
+                        "ref": f"{s.ref}>{group}",
+                        "group": group,
+                        "hs": (),
+                        "observed": s.known,
+                        "summary": (
+                            f"{s.supplier} has just restricted {s.group.replace('_', ' ')}; it "
+                            f"holds {prior.share:.0%} of world supply here ({prior.basis})"
+                        ),
+                        "standing": False,
+                        "effective": None,
+                        "figure": None,
+                    }
                 )
             )
     return out
@@ -383,17 +378,19 @@ def replay(
                     parts.append((top, idx, dependence_at(importer, group, None)))
                 else:
                     parts.append((supplier, idx, dependence_at(importer, group, supplier)))
-            private_here = any(i == importer and g == group for i, g, _ in private)
-            # Without its own dependence figures or signals of its own, a watchlist view would
-            # only repeat the global one: the global alert serves that country. A figure counts
-            # from the day it became public, so a replay opens no view before then.
-            if parts and (private_here or structures.has_dependence(importer, group, end)):
-                own_days = [
+            own_since = min(
+                (
                     s.known
                     for (i, g, _), sigs in private.items()
                     if i == importer and g == group
                     for s in sigs
-                ]
-                serves = _serves(structures, importer, group, min(own_days, default=None))
+                ),
+                default=None,
+            )
+            # Without its own dependence figures or signals of its own, a watchlist view would
+            # only repeat the global one: the global alert serves that country. A figure counts
+            # from the day it became public, so a replay opens no view before then.
+            if parts and (own_since is not None or structures.has_dependence(importer, group, end)):
+                serves = _serves(structures, importer, group, own_since)
                 run_unit(UnitKey(group, None, importer), parts, serves)
     return result

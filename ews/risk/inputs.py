@@ -448,7 +448,7 @@ def front_loading(signals: Sequence[Signal], config: RiskConfig) -> list[Signal]
                 and c.supplier == s.supplier
                 and c.known <= s.known
                 and c.effective is not None
-                and _add_months(c.known, 0) <= s.observed < c.effective
+                and c.known.replace(day=1) <= s.observed < c.effective
             ),
             None,
         )
