@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -254,49 +255,48 @@ def add_news(ctx: Context, paths: list[Path]) -> list[str]:
     return notes
 
 
+# Below this width the full table folds every date over three lines: keep what answers "how
+# early?" (the full table, and --json, carry the rest).
+_NARROW = 140
+
+
 def _print_episodes(episodes: list[EpisodeResult]) -> None:
+    columns: dict[str, Callable[[dict[str, Any]], str]] = {
+        "episode": lambda j: j["episode"],
+        "set": lambda j: j["split"],
+        "country": lambda j: (
+            (j["country"] or "") + (f" ({j['importer']} view)" if j["importer"] else "")
+        ),
+        "announced": lambda j: j["announced"] or "none (market crisis)",
+        "impact": lambda j: j["reference_date"],
+        "attention": lambda j: j["first_attention"] or "–",
+        "caution": lambda j: j["first_caution"] or "–",
+        "alert": lambda j: j["first_alert"] or "–",
+        "peak": lambda j: j["peak_level"],
+        "lead from ann.": _lead_from_announcement,
+        "lead from impact": lambda j: "–" if j["lead_days"] is None else str(j["lead_days"]),
+        "after easing": lambda j: (
+            (f"fell {j['level_fell_on']}" if j["level_fell_on"] else "did not fall")
+            if j["eased"]
+            else ""
+        ),
+    }
+    if out.width < _NARROW:
+        keep = ("episode", "country", "announced", "caution", "lead from ann.", "lead from impact")
+        columns = {name: columns[name] for name in keep}
     table = Table(title="Backtest: known disruptions")
-    for col in (
-        "episode",
-        "set",
-        "country",
-        "announced",
-        "impact",
-        "attention",
-        "caution",
-        "alert",
-        "peak",
-        "lead from ann.",
-        "lead from impact",
-        "after easing",
-    ):
+    for col in columns:
         table.add_column(col, overflow="fold")
     for e in episodes:
         j = e.as_json()
-        lead_ann = (
-            "–"
-            if j["lead_days_from_announcement"] is None
-            else str(j["lead_days_from_announcement"])
-        )
-        if j["raised_before_announcement"]:
-            lead_ann += " (already raised)"
-        table.add_row(
-            j["episode"],
-            j["split"],
-            (j["country"] or "") + (f" ({j['importer']} view)" if j["importer"] else ""),
-            j["announced"] or "none (market crisis)",
-            j["reference_date"],
-            j["first_attention"] or "–",
-            j["first_caution"] or "–",
-            j["first_alert"] or "–",
-            j["peak_level"],
-            lead_ann,
-            "–" if j["lead_days"] is None else str(j["lead_days"]),
-            (f"fell {j['level_fell_on']}" if j["level_fell_on"] else "did not fall")
-            if j["eased"]
-            else "",
-        )
+        table.add_row(*(cell(j) for cell in columns.values()))
     out.print(table)
+
+
+def _lead_from_announcement(j: dict[str, Any]) -> str:
+    lead = j["lead_days_from_announcement"]
+    text = "–" if lead is None else str(lead)
+    return text + (" (already raised)" if j["raised_before_announcement"] else "")
 
 
 def _print_false_alarms(alarms: list[FalseAlarm]) -> None:
