@@ -108,3 +108,28 @@ def test_trade_files_are_ingested_one_by_one_with_a_failing_summary(tmp_path: Pa
     assert result.exit_code == 2, result.output
     assert "1 of 3 files not ingested" in result.output
     assert result.output.count(" new, ") == 2  # both real files stored
+
+
+def test_now_is_the_default_view(env: Path, tmp_path: Path) -> None:
+    # Before any store: the list of commands, and how to make one.
+    bare = runner.invoke(app, [])
+    assert bare.exit_code == 0 and "ews demo" in bare.output and "now" in bare.output
+    assert not env.exists()  # looking did not create a store
+    assert runner.invoke(app, ["demo", "--store", str(env)]).exit_code == 0
+    # The demo's sample ends in Aug 2026: its view on its newest day lists open alerts.
+    day = runner.invoke(app, ["now", "--format", "json"])
+    assert day.exit_code == 0, day.output
+    newest = json.loads(day.output)["newest_data"]
+    shown = runner.invoke(app, ["now", "--country", "Hàn Quốc", "--as-of", newest])
+    assert shown.exit_code == 0, shown.output
+    assert "What is at risk for South Korea now" in shown.output
+    assert "Freshness of the data" in shown.output and "vi-news" in shown.output
+    body = json.loads(runner.invoke(app, ["now", "--as-of", newest, "--format", "json"]).output)
+    assert body["alerts"] and body["country"] == "KR"
+    # Bare `ews` once a store exists: the same view, today.
+    today = runner.invoke(app, [])
+    assert today.exit_code == 0 and "What is at risk for South Korea now" in today.output
+    bad = runner.invoke(app, ["now", "--country", "Atlantis"])
+    assert bad.exit_code == 2 and "unknown country" in bad.output
+    future = runner.invoke(app, ["now", "--as-of", "2999-01-01"])
+    assert future.exit_code == 2 and "future" in future.output

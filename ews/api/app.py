@@ -35,6 +35,7 @@ from ews.api.routers import (
     events,
     feed,
     indicators,
+    now,
     sources,
 )
 from ews.catalog import load_catalog
@@ -43,7 +44,7 @@ from ews.store.reader import StoreReader
 from ews.web import pages
 
 # The order of the routers is the order of the paths in the OpenAPI document.
-ROUTERS = (catalog, alerts, events, assessments, indicators, backtest, sources, feed)
+ROUTERS = (now, catalog, alerts, events, assessments, indicators, backtest, sources, feed)
 
 
 class _App(FastAPI):

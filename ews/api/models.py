@@ -378,3 +378,152 @@ class SourcesOut(_Out):
 
     stale: int
     items: list[SourceStatusOut]
+
+
+# -- the now view and the alert card (ews.report.now) -----------------------------------------
+class FigureOut(_Out):
+    """A figure with where it comes from."""
+
+    value: float = Field(examples=[0.798])
+    text: str = Field(examples=["South Korea took 80% of its rare earths from China (...)"])
+    source: str = Field(examples=["Korea Customs Service, reported by ..."])
+    url: str | None = Field(default=None, examples=["https://example.org/report"])
+    known: dt.date | None = Field(
+        default=None,
+        description="The day the figure became public, or the newest month it covers.",
+        examples=["2025-12-10"],
+    )
+
+
+class AlternativeOut(_Out):
+    """Another supplier of the family, with the figure that makes it one."""
+
+    country: str = Field(examples=["CL"])
+    name: str = Field(examples=["Chile"])
+    share: float | None = Field(examples=[0.175])
+    what: str = Field(examples=["of South Korea's lithium imports"])
+    source: str = Field(examples=["KITA, reported by SME Daily 13 Feb 2024"])
+    url: str | None = Field(default=None, examples=["https://example.org/kita"])
+
+
+class ExposureOut(_Out):
+    """What the watching country has at stake: its dependence on the supplier, the value it
+    receives, alternative suppliers, and what is unknown, said plainly."""
+
+    watcher: str | None = Field(examples=["KR"])
+    dependence: FigureOut | None
+    received: FigureOut | None
+    alternatives: list[AlternativeOut]
+    unknown: list[str] = Field(
+        examples=[["Other suppliers of rare earths: unknown (this node holds no figure on them)."]]
+    )
+
+
+class FreshnessOut(_Out):
+    """One source's freshness: the newest data held and whether the node is behind."""
+
+    source: str = Field(examples=["pinksheet"])
+    name: str = Field(examples=["World Bank Commodity Price Data (The Pink Sheet), monthly"])
+    kind: str = Field(examples=["prices"])
+    newest: dt.date | None = Field(description="Newest data date held.", examples=["2026-05-31"])
+    received: dt.datetime | None = Field(description="When the newest rows were stored.")
+    rows: int = Field(examples=[50167])
+    lag_days: float | None = Field(
+        description="How long after its period the source publishes (declared or measured).",
+        examples=[5],
+    )
+    lag_basis: str = Field(examples=["the World Bank releases the Pink Sheet on ..."])
+    age_days: int | None = Field(examples=[189])
+    stale: bool = Field(description="Data that should be public by now are missing.")
+    note: str
+
+
+class NowAlertOut(_Out):
+    """An open alert that touches the watching country."""
+
+    id: str = Field(examples=["ews-280530-CN-KR-20250404-d5d80900@local"])
+    headline: str
+    item: str = Field(examples=["280530"])
+    item_name: str = Field(examples=["Rare earths"])
+    supplier: str | None = Field(examples=["CN"])
+    importer: str | None = Field(examples=["KR"])
+    level: str = Field(examples=["caution"])
+    peak_level: str = Field(examples=["alert"])
+    score: float = Field(examples=[1.3])
+    onset: dt.date
+    updated: dt.datetime
+    this_week: str = Field(
+        description="What changed in the seven days to the view's day.",
+        examples=["raised from attention to caution on 09 Oct"],
+    )
+    scope: str = Field(
+        description="own watchlist, world supply, or supplier of the watching country.",
+        examples=["own watchlist"],
+    )
+    exposure: ExposureOut
+
+
+class ClosedOut(_Out):
+    id: str
+    headline: str
+    peak_level: str
+
+
+class NowOut(_Out):
+    """What is at risk for one watching country on a day."""
+
+    country: str = Field(examples=["KR"])
+    as_of: dt.date
+    alerts: list[NowAlertOut] = Field(description="Open alerts, by level then score.")
+    other_open_alerts: int = Field(
+        description="Open alerts on suppliers the country is not known to buy from."
+    )
+    closed_this_week: list[ClosedOut]
+    freshness: list[FreshnessOut]
+    newest_data: dt.date | None
+    empty: str | None = Field(
+        description="When no alert is listed: what is true (no alerts at all, or stale data)."
+    )
+
+
+class StepOut(_Out):
+    date: dt.date
+    level: str
+    text: str = Field(examples=["raised to caution (from attention); held 3 weeks"])
+
+
+class CardEvidenceOut(_Out):
+    kind: str
+    date: dt.date | None
+    words: str = Field(description="The evidence in plain English.")
+    text: str | None = Field(description="The original sentence, in its language.")
+    lang: str | None
+    link: str | None
+    english: dict[str, Any] | None = Field(
+        description="Structured English rendering: actor, measure, goods, target, effective."
+    )
+    documents: int
+
+
+class AlertCardOut(_Out):
+    """An alert as a card: reason in words, exposure, alternatives, actions, history."""
+
+    id: str
+    headline: str
+    item: str
+    item_name: str
+    supplier: str | None
+    importer: str | None
+    watcher: str | None
+    level: str
+    peak_level: str
+    status: str = Field(examples=["open"])
+    onset: dt.date
+    updated: dt.datetime
+    this_week: str
+    reason: list[str]
+    exposure: ExposureOut
+    actions: list[str]
+    history: list[StepOut]
+    evidence: list[CardEvidenceOut]
+    score_formula: str = Field(description="How the score was computed, for specialists.")

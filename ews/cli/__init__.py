@@ -21,6 +21,7 @@ from ews.cli import (
     federation,
     indicators,
     ingest,
+    now,
     report,
     risk,
     run,
@@ -33,18 +34,37 @@ from ews.cli.common import out
 app = typer.Typer(
     name="ews",
     help="Supply-chain early-warning system: critical items, signals, risk and alerts.",
-    no_args_is_help=True,
     add_completion=False,
 )
 
 
 @app.callback(invoke_without_command=True)
 def main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
+    """With no command: what is at risk for the node's watching country now (``ews now``),
+    once a store exists; before that, the list of commands."""
     if version:
         out.print(f"ews {__version__}")
         raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        if _store_exists():
+            now.now_cmd()
+        else:
+            out.print(ctx.get_help())
+            out.print("No store yet: ews demo sets one up with the bundled sample data.")
+        raise typer.Exit(0)
+
+
+def _store_exists() -> bool:
+    from pathlib import Path
+
+    from ews.settings import get_settings
+    from ews.store.db import is_postgres_location
+
+    location = get_settings().store
+    return is_postgres_location(location) or Path(location).exists()
 
 
 def _group(parent: typer.Typer, name: str, about: str) -> typer.Typer:
@@ -53,6 +73,7 @@ def _group(parent: typer.Typer, name: str, about: str) -> typer.Typer:
     return group
 
 
+app.command("now")(now.now_cmd)
 app.command("items")(catalog.items_cmd)
 app.command("countries")(catalog.countries_cmd)
 app.command("board")(report.board_cmd)

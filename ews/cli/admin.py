@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -71,10 +72,27 @@ def demo_cmd(
             highlight=False,
         )
         print_alert_board(load_alerts(ctx.store), include_cancelled=True, limit=25)
+        from ews.sources.freshness import data_freshness
+
+        newest = max(
+            (
+                f.newest
+                for f in data_freshness(ctx.store, dt.date.today(), stale_after=3)
+                if f.newest
+            ),
+            default=None,
+        )
         from ews.access.keys import create_key
 
         # A fresh store each run, so one read key for the dashboard does not pile up.
         _, token = create_key(ctx.store, "demo dashboard", ["read"], 600)
+    # The analyst's view on the sample's last day: on later days its alerts have lapsed and
+    # the view says so (and why: the sample's data end then).
+    if newest is not None:
+        out.print(f"\n[bold]The analyst's view[/] on the sample's newest day ({newest}):")
+        from ews.cli.now import now_cmd
+
+        now_cmd(store=str(target), as_of=newest.isoformat())
     out.print(
         "\n[bold]Dashboard[/]: start the server with\n"
         f"    EWS_STORE={target} ews serve\n"
@@ -86,8 +104,9 @@ def demo_cmd(
         soft_wrap=True,
     )
     out.print(
-        f"\nTo look again: EWS_STORE={target} ews alerts   ·   ews explain ALERT_ID   ·   "
-        "ews backtest   ·   to ingest your own data: ews ingest prices|trade|news FILE",
+        f"\nTo look again: EWS_STORE={target} ews now   ·   ews alerts   ·   "
+        "ews explain ALERT_ID   ·   ews backtest   ·   "
+        "to ingest your own data: ews ingest prices|trade|news FILE",
         highlight=False,
     )
     if shutil.which("ews") is None:

@@ -64,6 +64,25 @@ def country_trade(store: Store, country: str) -> Rows:
     )
 
 
+def received_by(store: Store, importer: str, item: Item) -> Rows:
+    """What ``importer`` receives of the item, monthly, as both sides report it: its own
+    imports by partner (``flow = 'import'``, reporter the importer) and its partners' exports
+    to it (``flow = 'export'``, partner the importer; "mirror" figures, all this node may hold
+    for a country whose own statistics are not ingested). Columns: source_id, reporter,
+    partner, flow, by_code (rows of the item's code, not its family's total), period,
+    value_usd; oldest period first."""
+    return store.query(
+        "SELECT source_id, reporter, partner, flow, hs IS NOT NULL AS by_code, period, "
+        "sum(value_usd) AS value_usd "
+        "FROM trade_observations WHERE freq = 'M' AND value_usd IS NOT NULL "
+        "AND ((reporter = ? AND flow = 'import' AND partner <> ?) "
+        "OR (partner = ? AND flow = 'export')) "
+        "AND ((hs IS NOT NULL AND (starts_with(hs, ?) OR starts_with(?, hs))) "
+        "OR item_group = ?) GROUP BY ALL ORDER BY period",
+        [importer, WORLD, importer, item.hs, item.hs, item.group],
+    )
+
+
 # -- anomalies ---------------------------------------------------------------------------------
 def run_anomalies(
     store: Store,

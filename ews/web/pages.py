@@ -41,12 +41,14 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ews.access.keys import ApiKey
-from ews.alerts.board import STATUSES, BoardFilter, board, peak_levels, visible
+from ews.alerts.board import STATUSES, BoardFilter, board, visible
 from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.report import charts, views
-from ews.risk.explain import explain_evidence
+from ews.report.now import alert_card, default_watcher, now_view
+from ews.risk.config import load_config
+from ews.risk.inputs import newest_local_date
 from ews.settings import get_settings
 from ews.sources.live.status import lag_text, source_statuses
 from ews.store.reader import StoreReader
@@ -474,19 +476,54 @@ def alert_page(request: Request, alert_id: str) -> Response:
         if not versions or not all(visible(a, include_red=admin) for a in versions):
             raise HTTPException(404, f"no alert {alert_id!r}")
         last = versions[-1]
-        source = next((a for a in reversed(versions) if a.evidence), last)
-        evidence = explain_evidence(store, catalog, _glossary(request), source.evidence)
+        watcher = _country(catalog, request.query_params.get("watcher")) or default_watcher()
+        card = alert_card(
+            store, catalog, _glossary(request), versions, watcher=watcher, day=_today()
+        )
     return _page(
         request,
         "alert.html",
         key,
         alert=last,
-        peak=peak_levels(versions)[alert_id],
+        peak=card.peak,
         versions=versions,
-        evidence=evidence,
+        evidence=card.evidence,
+        card=card,
+        watchers=load_config().watchlist,
         level_chart=charts.level_chart(views.level_history(versions)),
         item=catalog.item_for_code(last.hs),
     )
+
+
+@router.get("/now", response_model=None)
+def now_page(request: Request) -> Response:
+    """What is at risk for a watching country now: its open alerts, worst first, with what
+    changed this week and its exposure, and how fresh each source's data are."""
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    country = _country(catalog, request.query_params.get("country")) or default_watcher()
+    today = _today()
+    day = _date(request.query_params.get("as_of")) or today
+    if day > today:
+        raise HTTPException(422, f"as_of: {day} is in the future")
+    with _reader(request).read() as store:
+        view = now_view(
+            store,
+            catalog,
+            store.memo("alerts", load_alerts),
+            country,
+            day=day,
+            include_red="admin" in key.scopes,
+            stale_after=get_settings().source_stale_after,
+        )
+    return _page(request, "now.html", key, view=view, watchers=load_config().watchlist)
+
+
+def _today() -> dt.date:
+    """Today where the day is furthest ahead: a story Seoul dates today is not the future."""
+    return newest_local_date(dt.datetime.now(dt.UTC))
 
 
 @router.get("/countries/{code}", response_model=None)
