@@ -426,7 +426,9 @@ class FreshnessOut(_Out):
     name: str = Field(examples=["World Bank Commodity Price Data (The Pink Sheet), monthly"])
     kind: str = Field(examples=["prices"])
     newest: dt.date | None = Field(description="Newest data date held.", examples=["2026-05-31"])
-    received: dt.datetime | None = Field(description="When the newest rows were stored.")
+    received: dt.datetime | None = Field(
+        description="When the newest rows were stored.", examples=["2026-06-03T08:00:00Z"]
+    )
     rows: int = Field(examples=[50167])
     lag_days: float | None = Field(
         description="How long after its period the source publishes (declared or measured).",
@@ -434,15 +436,17 @@ class FreshnessOut(_Out):
     )
     lag_basis: str = Field(examples=["the World Bank releases the Pink Sheet on ..."])
     age_days: int | None = Field(examples=[189])
-    stale: bool = Field(description="Data that should be public by now are missing.")
-    note: str
+    stale: bool = Field(
+        description="Data that should be public by now are missing.", examples=[True]
+    )
+    note: str = Field(examples=["newest data 31 May 2026, 189 days old: ..."])
 
 
 class NowAlertOut(_Out):
     """An open alert that touches the watching country."""
 
     id: str = Field(examples=["ews-280530-CN-KR-20250404-d5d80900@local"])
-    headline: str
+    headline: str = Field(examples=["Rare earths from China: now caution — South Korea watchlist"])
     item: str = Field(examples=["280530"])
     item_name: str = Field(examples=["Rare earths"])
     supplier: str | None = Field(examples=["CN"])
@@ -450,8 +454,8 @@ class NowAlertOut(_Out):
     level: str = Field(examples=["caution"])
     peak_level: str = Field(examples=["alert"])
     score: float = Field(examples=[1.3])
-    onset: dt.date
-    updated: dt.datetime
+    onset: dt.date = Field(examples=["2025-10-09"])
+    updated: dt.datetime = Field(examples=["2025-10-10T00:00:00Z"])
     this_week: str = Field(
         description="What changed in the seven days to the view's day.",
         examples=["raised from attention to caution on 09 Oct"],

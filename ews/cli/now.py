@@ -92,8 +92,9 @@ def now_cmd(
         out.print(view.empty_text(), highlight=False)
     if view.elsewhere:
         out.print(
-            f"{view.elsewhere} other open alert{'s concern' if view.elsewhere > 1 else ' concerns'} "
-            f"suppliers {name} is not known to buy from (ews alerts lists them).",
+            f"{view.elsewhere} other open "
+            + ("alerts concern" if view.elsewhere > 1 else "alert concerns")
+            + f" suppliers {name} is not known to buy from (ews alerts lists them).",
             highlight=False,
         )
     fresh = Table(title="Freshness of the data")

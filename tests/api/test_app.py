@@ -251,6 +251,8 @@ def test_openapi_document(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     validator.validate(doc)
     assert set(doc["paths"]) == {
+        f"{V1}/now",
+        f"{V1}/alerts/{{alert_id}}/card",
         f"{V1}/items",
         f"{V1}/items/{{hs}}",
         f"{V1}/countries",
@@ -278,6 +280,9 @@ def test_openapi_document(client: TestClient) -> None:
         "EventOut",
         "AssessmentOut",
         "StatusOut",
+        "FreshnessOut",
+        "FigureOut",
+        "AlternativeOut",
     ):
         for field, spec in schemas[name]["properties"].items():
             assert "examples" in spec, (name, field)

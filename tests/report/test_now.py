@@ -59,7 +59,9 @@ def test_history_reads_as_steps_with_how_long_each_level_held() -> None:
 def test_this_week_says_what_changed() -> None:
     open_ = VERSIONS[:4]
     assert this_week(open_, dt.date(2025, 5, 3)) == "raised from caution to alert on 01 May"
-    assert this_week(open_[:1], dt.date(2025, 4, 6)) == "new this week: raised at attention on 04 Apr"
+    assert (
+        this_week(open_[:1], dt.date(2025, 4, 6)) == "new this week: raised at attention on 04 Apr"
+    )
     assert this_week(open_, dt.date(2025, 6, 1)) == "no change since 01 May 2025"
     lowered = [*open_, _alert(5, "caution", dt.date(2025, 6, 1))]
     assert this_week(lowered, dt.date(2025, 6, 2)) == "lowered from alert to caution on 01 Jun"
@@ -94,7 +96,9 @@ def test_alternatives_come_with_figures_and_sources(store: Store, catalog: Catal
     assert "AU" in by_country and "world" in by_country["AU"].what
     assert "CN" not in by_country  # the supplier in trouble is not its own alternative
     steps = actions(lithium, catalog, stake)
-    assert any("Chile (" in s and "Australia (" in s for s in steps)  # caution: check the alternatives, named
+    assert any(
+        "Chile (" in s and "Australia (" in s for s in steps
+    )  # caution: check the alternatives, named
 
 
 def test_exposure_counts_what_the_watcher_receives(

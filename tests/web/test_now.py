@@ -61,7 +61,9 @@ def test_now_says_how_fresh_each_source_is(api: Api) -> None:
 
 def test_now_refuses_bad_parameters(api: Api) -> None:
     c = api.client()
-    assert c.get("/api/v1/now", params={"country": "Atlantis"}, headers=api.auth()).status_code == 422
+    assert (
+        c.get("/api/v1/now", params={"country": "Atlantis"}, headers=api.auth()).status_code == 422
+    )
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     r = c.get("/api/v1/now", params={"as_of": future}, headers=api.auth())
     assert r.status_code == 422 and "future" in r.text
