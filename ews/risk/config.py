@@ -162,6 +162,10 @@ def load_priors() -> StructuralPriors:
 
 class Chokepoint(_Strict):
     name: str
+    lat: float = Field(ge=-90, le=90)
+    """Where the dashboard's map marks it (degrees north); the risk stage never reads it."""
+    lon: float = Field(ge=-180, le=180)
+    """Degrees east."""
     terms: tuple[str, ...]
     source: str
     through: dict[str, tuple[str, ...]]

@@ -45,7 +45,7 @@ from ews.alerts.board import STATUSES, BoardFilter, board, visible
 from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
-from ews.report import charts, views
+from ews.report import charts, maps, views
 from ews.report.now import alert_card, default_watcher, now_view
 from ews.risk.config import load_config
 from ews.risk.inputs import newest_local_date
@@ -293,6 +293,26 @@ def ews_js() -> Response:
 @router.get("/static/charts.css")
 def charts_css() -> Response:
     return Response(_own("charts.css"), media_type="text/css")
+
+
+@cache
+def _world() -> tuple[bytes, str]:
+    # Natural Earth's countries (see static/README.md), which the map's spec names by URL:
+    # fetched by Vega once per browser, not inlined into every page.
+    data = resources.files("ews.web").joinpath("static", "world-110m.json").read_bytes()
+    return data, f'"{hashlib.sha256(data).hexdigest()[:16]}"'
+
+
+@router.get(maps.WORLD_URL)
+def world_json(request: Request) -> Response:
+    data, etag = _world()
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(
+        data,
+        media_type="application/json",
+        headers={"ETag": etag, "Cache-Control": "public, max-age=86400"},
+    )
 
 
 # -- signing in --------------------------------------------------------------------------------
@@ -593,6 +613,26 @@ def sources_page(request: Request) -> Response:
         stale_sources=[],  # this page says it in full
         stale_after=f"{settings.source_stale_after:g}",
         lag=lag_text,
+    )
+
+
+@router.get("/map", response_model=None)
+def map_page(request: Request) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    catalog = _catalog(request)
+    importer = _country(catalog, request.query_params.get("country"))
+    with _reader(request).read() as store:
+        alerts = store.memo("alerts", load_alerts)
+    supply = maps.supply_map(alerts, catalog, importer=importer, include_red="admin" in key.scopes)
+    return _page(
+        request,
+        "map.html",
+        key,
+        supply=supply,
+        map_chart=maps.map_chart(supply),
+        watchers=("KR", "US", "JP"),
     )
 
 

@@ -222,3 +222,20 @@ def test_api_docs_render_from_this_node(page: object, artifacts: Path) -> None:
     page.goto("/redoc")
     expect(page.locator("h1").first).to_contain_text("EWS API")
     page.screenshot(path=str(artifacts / "redoc.png"))
+
+
+def test_map_draws_the_world_from_this_node(page: object, artifacts: Path) -> None:
+    """The map's geometry comes from /static/world-110m.json (Vega fetches it under the
+    page's CSP); the page fixture fails the test on any blocked or off-host request."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    with page.expect_response("**/static/world-110m.json") as geometry:
+        page.click("header a[href='/map']")
+    assert geometry.value.ok
+    chart = page.locator("#map-chart")
+    expect(chart).to_have_attribute("data-rendered", "true")
+    # One path per country drawn (Antarctica left out), and the chokepoints' marks.
+    assert chart.locator("svg path").count() > 170
+    expect(page.locator("#map-chokepoints")).to_contain_text("Strait of Hormuz")
+    page.screenshot(path=str(artifacts / "map.png"), full_page=True)
