@@ -9,6 +9,7 @@ return ``(total, rows)``: the number of matches before paging, and the page.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,10 +42,11 @@ def item_prices(store: Store, item: Item) -> Rows:
 
 # -- trade -------------------------------------------------------------------------------------
 def item_trade(store: Store, item: Item) -> Rows:
-    """Trade observations of the item summed by reporter, partner, flow, freq and period
-    (``value_usd``), oldest period first."""
+    """Trade observations of the item summed by reporter, partner, flow, freq, period and
+    source (``source_id``, so that a chart can cite it), as ``value_usd``, oldest period
+    first."""
     return store.query(
-        "SELECT reporter, partner, flow, freq, period, sum(value_usd) AS value_usd "
+        "SELECT reporter, partner, flow, freq, period, source_id, sum(value_usd) AS value_usd "
         "FROM trade_observations WHERE ((hs IS NOT NULL AND (starts_with(hs, ?) "
         "OR starts_with(?, hs))) OR item_group = ?) GROUP BY ALL ORDER BY period",
         [item.hs, item.hs, item.group],
@@ -53,11 +55,11 @@ def item_trade(store: Store, item: Item) -> Rows:
 
 def country_trade(store: Store, country: str) -> Rows:
     """Yearly value the country exports, imports or (by its partners' reports) receives, per
-    code: code (HS code, else family), year, direction, value_usd."""
+    code: code (HS code, else family), year, direction, source_id, value_usd."""
     return store.query(
         "SELECT coalesce(hs, item_group) AS code, year(period) AS year, "
         "CASE WHEN reporter = ? THEN flow ELSE 'received (partner data)' END AS direction, "
-        "sum(value_usd) AS value_usd FROM trade_observations "
+        "source_id, sum(value_usd) AS value_usd FROM trade_observations "
         "WHERE (reporter = ? AND partner <> ?) OR (partner = ? AND flow = 'export') "
         "GROUP BY ALL ORDER BY year",
         [country, country, WORLD, country],
@@ -81,6 +83,14 @@ def received_by(store: Store, importer: str, item: Item) -> Rows:
         "OR item_group = ?) GROUP BY ALL ORDER BY period",
         [importer, WORLD, importer, item.hs, item.hs, item.group],
     )
+
+
+def run_sources(store: Store, run_id: str) -> list[str]:
+    """Ids of the sources whose files an indicator run read (its recorded inputs), sorted."""
+    inputs = store.scalar("SELECT inputs FROM indicator_runs WHERE run_id = ?", [run_id])
+    if not inputs:
+        return []
+    return sorted({str(i["source_id"]) for i in json.loads(str(inputs)) if "source_id" in i})
 
 
 # -- anomalies ---------------------------------------------------------------------------------

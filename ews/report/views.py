@@ -19,6 +19,7 @@ from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
 from ews.records import WORLD, Item
+from ews.report.formats import source_name
 from ews.risk.config import latest, load_priors
 from ews.store import Store
 from ews.text.gloss import Glossary
@@ -36,17 +37,20 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 # -- prices ------------------------------------------------------------------------------------
 def prices(store: Store, item: Item) -> pd.DataFrame:
-    """Monthly price series linked to the item: series, series_key, period, value."""
+    """Monthly price series linked to the item: series, series_key, period, value, unit and
+    source (the source's id, which a chart cites)."""
     out = [
         {
             "series": f"{r['series_name']} ({r['unit']})",
             "series_key": f"price:{r['source_id']}:{r['series_id']}",
             "period": r["period"],
             "value": r["value"],
+            "unit": r["unit"],
+            "source": r["source_id"],
         }
         for r in indicators.item_prices(store, item)
     ]
-    return _frame(out, ["series", "series_key", "period", "value"])
+    return _frame(out, ["series", "series_key", "period", "value", "unit", "source"])
 
 
 def price_anomalies(store: Store, price_frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,11 +66,10 @@ def price_anomalies(store: Store, price_frame: pd.DataFrame) -> pd.DataFrame:
 
 # -- trade -------------------------------------------------------------------------------------
 def trade_rows(store: Store, item: Item) -> pd.DataFrame:
-    """Trade observations of the item: reporter, partner, flow, freq, period, value_usd."""
-    return _frame(
-        indicators.item_trade(store, item),
-        ["reporter", "partner", "flow", "freq", "period", "value_usd"],
-    )
+    """Trade observations of the item: reporter, partner, flow, freq, period, value_usd and
+    source (the source's id)."""
+    rows = [{**r, "source": r["source_id"]} for r in indicators.item_trade(store, item)]
+    return _frame(rows, ["reporter", "partner", "flow", "freq", "period", "value_usd", "source"])
 
 
 def destinations(trade: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -74,8 +77,10 @@ def destinations(trade: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
     This is the view in which a supplier's export stop shows first (China's gallium and
     germanium exports fell to zero in August 2023), before any importer's statistics.
+    Columns: exporter, partner, period, value_usd, freq (M when monthly rows exist, else the
+    rows' own) and source (the ids of the sources, joined with "; ").
     """
-    columns = ["exporter", "partner", "period", "value_usd"]
+    columns = ["exporter", "partner", "period", "value_usd", "freq", "source"]
     exports = trade[(trade["flow"] == "export") & (trade["partner"] != WORLD)]
     if exports.empty:
         return _frame([], columns)
@@ -91,10 +96,18 @@ def destinations(trade: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         named["partner"] = [
             p if p == OTHERS else catalog.country_name(str(p)) for p in named["partner"]
         ]
+        summed = named.groupby(["exporter", "partner", "period"], as_index=False)["value_usd"]
         frames.append(
-            named.groupby(["exporter", "partner", "period"], as_index=False)["value_usd"].sum()
+            summed.sum().assign(
+                freq="/".join(sorted(rows["freq"].unique())), source=_joined(rows["source"])
+            )
         )
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _joined(values: pd.Series) -> str:
+    """The distinct values of a column, sorted and joined with "; " (a frame's sources)."""
+    return "; ".join(sorted({str(v) for v in values if v}))
 
 
 def supplier_shares(
@@ -106,9 +119,10 @@ def supplier_shares(
     and year, the supplier's exports to it stand in (mirror data). For the world, suppliers'
     exports count. Returns (shares, hhi, basis) where basis says which flows were used, so
     that a store holding one reporter's customs data shows a share of *recorded* flows and
-    says so.
+    says so. The shares also carry ``measure`` (whose flows are shared out: "imports" or
+    "exports") and ``source`` (the ids of the sources used).
     """
-    share_cols = ["year", "supplier", "value_usd", "share"]
+    share_cols = ["year", "supplier", "value_usd", "share", "measure", "source"]
     hhi_cols = ["year", "hhi", "suppliers"]
     if trade.empty:
         return _frame([], share_cols), _frame([], hhi_cols), "no trade data"
@@ -149,6 +163,8 @@ def supplier_shares(
         hhi=("share", lambda s: float((s**2).sum())), suppliers=("supplier", "nunique")
     )
     by["supplier"] = [catalog.country_name(str(s)) for s in by["supplier"]]
+    by["measure"] = "exports" if importer is None else "imports"
+    by["source"] = _joined(use["source"])
     if by["supplier"].nunique() == 1:
         basis += f"; only {by['supplier'].iloc[0]} reports this item in the store"
     return by[share_cols], hhi.reset_index()[hhi_cols], basis
@@ -157,9 +173,10 @@ def supplier_shares(
 def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
     """Anomalies of the newest trade run on the item's flows (``trade:CN>KR:export:250410``)."""
     run = indicators.latest_run(store, "trade")
-    columns = ["series", "period", "value", "score", "kind", "method"]
+    columns = ["series", "period", "value", "score", "kind", "method", "source"]
     if run is None:
         return _frame([], columns)
+    source = "; ".join(indicators.run_sources(store, run))
     out = []
     for r in indicators.run_anomalies(store, run, prefix="trade:"):
         parts = str(r["series_key"]).split(":")
@@ -175,7 +192,7 @@ def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
         # "*" and WLD are a reporter's total over all partners.
         to = "all partners" if partner in ("*", WORLD) else catalog.country_name(partner)
         label = f"{catalog.country_name(reporter)} → {to} ({parts[2]})"
-        out.append({**r, "series": label})
+        out.append({**r, "series": label, "source": source})
     return _frame(out, columns)
 
 
@@ -300,10 +317,11 @@ def events_frame(rows: list[EventRow]) -> pd.DataFrame:
                 "evidence": (r.evidence[:140] + "…") if len(r.evidence) > 140 else r.evidence,
                 "english": r.rendering.summary() if r.rendering is not None else "",
                 "documents": r.documents,
+                "source": r.source_id,
             }
             for r in rows
         ],
-        ["date", "event_type", "country", "lang", "evidence", "english", "documents"],
+        ["date", "event_type", "country", "lang", "evidence", "english", "documents", "source"],
     )
 
 
@@ -313,7 +331,8 @@ def alert_versions(store: Store, alert_id: str) -> list[Alert]:
 
 
 def level_history(versions: list[Alert]) -> pd.DataFrame:
-    """An alert's level over time, one row per version (for a step chart)."""
+    """An alert's level over time, one row per version (for a step chart), with the node
+    that issued it (``origin``)."""
     return _frame(
         [
             {
@@ -322,18 +341,27 @@ def level_history(versions: list[Alert]) -> pd.DataFrame:
                 "rank": LEVELS.index(a.level),
                 "score": a.score,
                 "version": a.version,
+                "origin": a.origin_node,
             }
             for a in versions
         ],
-        ["sent", "level", "rank", "score", "version"],
+        ["sent", "level", "rank", "score", "version", "origin"],
     )
 
 
 def alerts_by_month(entries: list[Alert]) -> pd.DataFrame:
-    """Alert versions issued per month and level (the board's overview chart)."""
+    """Alert versions issued per month and level (the board's overview chart), with the node
+    that issued each (``origin``)."""
     return _frame(
-        [{"month": dt.date(a.sent.year, a.sent.month, 1), "level": a.level} for a in entries],
-        ["month", "level"],
+        [
+            {
+                "month": dt.date(a.sent.year, a.sent.month, 1),
+                "level": a.level,
+                "origin": a.origin_node,
+            }
+            for a in entries
+        ],
+        ["month", "level", "origin"],
     )
 
 
@@ -351,6 +379,8 @@ def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
     out: list[dict[str, Any]] = []
     run = indicators.latest_run(store, "dependence")
     if run is not None:
+        names = sorted({source_name(s) for s in indicators.run_sources(store, run)})
+        inputs = ", ".join(names) or "trade data"
         for r in indicators.newest_dependence(store, run):
             item = catalog.item_for_code(str(r["product_key"]).removeprefix("group:"))
             family = (
@@ -363,7 +393,7 @@ def concentration(store: Store, catalog: Catalog) -> pd.DataFrame:
                     "supplier": catalog.country_name(r["top_supplier"]),
                     "share": r["top_share"],
                     "basis": f"computed from trade data, {r['year']}",
-                    "source": f"indicator run {run}",
+                    "source": f"computed by this node from {inputs} (indicator run {run})",
                 }
             )
     priors = load_priors()
@@ -436,7 +466,8 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
 
 
 def country_trade(store: Store, catalog: Catalog, country: str) -> pd.DataFrame:
-    """Yearly value of critical items the country exports or (by any report) receives."""
+    """Yearly value of critical items the country exports or (by any report) receives:
+    family, year, direction, value_usd and source (the ids of the sources, joined)."""
     out = []
     for r in indicators.country_trade(store, country):
         code = str(r["code"])
@@ -446,8 +477,10 @@ def country_trade(store: Store, catalog: Catalog, country: str) -> pd.DataFrame:
             if item is not None
             else _family_name(catalog, code)
         )
-        out.append({**r, "family": name})
-    frame = _frame(out, ["family", "year", "direction", "value_usd"])
+        out.append({**r, "family": name, "source": r["source_id"]})
+    frame = _frame(out, ["family", "year", "direction", "value_usd", "source"])
     if frame.empty:
         return frame
-    return frame.groupby(["family", "year", "direction"], as_index=False)["value_usd"].sum()
+    return frame.groupby(["family", "year", "direction"], as_index=False).agg(
+        value_usd=("value_usd", "sum"), source=("source", _joined)
+    )

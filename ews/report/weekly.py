@@ -28,6 +28,7 @@ from ews.catalog import Catalog
 from ews.errors import InputError
 from ews.records import Item
 from ews.report import charts, views
+from ews.report.formats import when
 from ews.risk.explain import EvidenceLine, explain_evidence
 from ews.store import Store
 from ews.text.gloss import Glossary
@@ -203,6 +204,7 @@ def _environment() -> Environment:
     )
     env.globals["level_colours"] = charts.LEVEL_COLOURS
     env.globals["levels"] = LEVELS
+    env.filters["when"] = when  # a date, or "YYYY-MM-DD HH:MM UTC"; never "+00:00"
     # SVG from vl-convert is our own rendering of our own spec: safe to inline.
     env.filters["svg"] = lambda text: Markup(_strip_xml_prolog(text))  # noqa: S704
     return env

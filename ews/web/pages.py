@@ -46,6 +46,7 @@ from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.report import charts, maps, views
+from ews.report.formats import when
 from ews.report.now import alert_card, default_watcher, now_view
 from ews.risk.config import load_config
 from ews.risk.inputs import newest_local_date
@@ -94,6 +95,7 @@ def _environment() -> Environment:
     env.filters["spec"] = _spec_json
     env.filters["money"] = lambda v: "—" if v is None else f"{v:,.0f}"
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:.0%}"
+    env.filters["when"] = when  # a date, or "YYYY-MM-DD HH:MM UTC"; never "+00:00"
     env.globals["level_colours"] = charts.LEVEL_COLOURS
     env.globals["levels"] = LEVELS
     return env
