@@ -446,22 +446,28 @@ def dependent_items(store: Store, catalog: Catalog, country: str) -> pd.DataFram
                     "basis": "computed from trade data",
                 }
             )
+    # A sourced figure measures what its basis says (Korea's urea figure is industrial urea,
+    # not ammonium sulphate or ammonia): one row per family, named as the family, never
+    # copied onto each of the family's items as if each had been measured.
     priors = load_priors().importer_dependence
     for group, suppliers in priors.get(country, {}).items():
+        members = catalog.items_in_group(group)
+        if not members:
+            continue
+        family = catalog.groups[group].names["en"] if group in catalog.groups else group
         for code, vintages in suppliers.items():
             prior = latest(vintages)
-            for item in catalog.items_in_group(group):
-                out.append(
-                    {
-                        "hs": item.hs,
-                        "item": item.names["en"],
-                        "supplier": catalog.country_name(code),
-                        "share": prior.share,
-                        "hhi": None,
-                        "year": None,
-                        "basis": f"{prior.basis} ({prior.source})",
-                    }
-                )
+            out.append(
+                {
+                    "hs": members[0].hs,
+                    "item": f"{family} (family)",
+                    "supplier": catalog.country_name(code),
+                    "share": prior.share,
+                    "hhi": None,
+                    "year": prior.known.year,
+                    "basis": f"{prior.basis} ({prior.source}, public {prior.known})",
+                }
+            )
     return _frame(out, columns)
 
 

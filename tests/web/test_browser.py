@@ -182,7 +182,9 @@ def test_country_and_concentration_pages_render(page: object, artifacts: Path) -
     expect(page.locator("#concentration-chart")).to_have_attribute("data-rendered", "true")
     page.screenshot(path=str(artifacts / "concentration.png"), full_page=True)
     page.click("header a[href='/countries/KR']")
-    expect(page.locator("#dependent-items")).to_contain_text("Urea")
+    # One row per family, its figure saying what it measures (industrial urea).
+    expect(page.locator("#dependent-items")).to_contain_text("Nitrogen fertilisers (family)")
+    expect(page.locator("#dependent-items")).to_contain_text("urea")
     page.screenshot(path=str(artifacts / "country-kr.png"), full_page=True)
 
 
@@ -239,3 +241,36 @@ def test_map_draws_the_world_from_this_node(page: object, artifacts: Path) -> No
     assert chart.locator("svg path").count() > 170
     expect(page.locator("#map-chokepoints")).to_contain_text("Strait of Hormuz")
     page.screenshot(path=str(artifacts / "map.png"), full_page=True)
+
+
+def test_now_view_and_alert_card(page: object, artifacts: Path, server: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    day = httpx.get(
+        f"{server}/api/v1/now",
+        params={"country": "KR"},
+        headers={"Authorization": f"Bearer {_token(page)}"},
+        timeout=30,
+    ).json()["newest_data"]
+    page.click("header a[href='/now']")
+    expect(page.locator("#now-title")).to_contain_text("South Korea")
+    expect(page.locator("#freshness-table")).to_be_visible()
+    page.screenshot(path=str(artifacts / "now-kr-today.png"), full_page=True)
+    page.goto(f"/now?country=KR&as_of={day}")
+    cards = page.locator("li.card")
+    expect(cards.first).to_be_visible()
+    page.screenshot(path=str(artifacts / "now-kr.png"), full_page=True)
+    cards.first.locator("a.headline").click()
+    for section in ("#card-reason", "#card-exposure", "#card-actions", "#card-history"):
+        expect(page.locator(section)).to_be_visible()
+    expect(page.locator("#level-chart")).to_have_attribute("data-rendered", "true")
+    page.screenshot(path=str(artifacts / "alert-card.png"), full_page=True)
+
+
+def _token(page: object) -> str:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ews_key")
+    return str(cookie["value"])
