@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,50 @@ def test_now_is_the_default_view(env: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "unknown country" in bad.output
     future = runner.invoke(app, ["now", "--as-of", "2999-01-01"])
     assert future.exit_code == 2 and "future" in future.output
+
+
+def test_help_reads_as_plain_english(env: Path) -> None:
+    for args in (["--help"], ["alerts", "--help"], ["report", "--help"], ["explain", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        # No Python type tags: a flag has no type, a value says what to type.
+        assert "<bool>" not in result.output and "<str>" not in result.output, result.output
+    alerts = runner.invoke(app, ["alerts", "--help"]).output
+    assert "[table|json]" in alerts and "[normal|attention|caution|alert|serious]" in alerts
+    assert "TEXT" in alerts  # --store
+    assert "[html|pdf]" in runner.invoke(app, ["report", "--help"]).output
+
+
+def test_alerts_counts_and_level(env: Path, tmp_path: Path) -> None:
+    demo = str(tmp_path / "demo.duckdb")
+    assert runner.invoke(app, ["demo", "--store", demo]).exit_code == 0
+    shown = runner.invoke(app, ["alerts", "--store", demo])
+    assert "open, closed ones not shown" in shown.output
+    every = runner.invoke(app, ["alerts", "--store", demo, "--include-cancelled"]).output
+    opened, closed = map(int, re.search(r"(\d+) open, (\d+) closed", every).groups())  # type: ignore[union-attr]
+    rows = json.loads(
+        runner.invoke(
+            app, ["alerts", "--store", demo, "--include-cancelled", "--format", "json"]
+        ).output
+    )
+    assert opened == sum(r["msg_type"] != "Cancel" for r in rows)
+    assert closed == sum(r["msg_type"] == "Cancel" for r in rows)
+    high = json.loads(
+        runner.invoke(
+            app,
+            [
+                "alerts",
+                "--store",
+                demo,
+                "--include-cancelled",
+                "--level",
+                "caution",
+                "--format",
+                "json",
+            ],
+        ).output
+    )
+    # An open alert by its level now, a closed one by its peak.
+    for r in high:
+        judged = r["peak_level"] if r["msg_type"] == "Cancel" else r["level"]
+        assert judged in ("caution", "alert", "serious"), r

@@ -7,7 +7,9 @@ who may see it and whether it matches a filter, so they can never disagree.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -51,7 +53,9 @@ class BoardFilter:
     """What a reader asks of the board. Every field left at its default selects everything."""
 
     level: str | None = None
-    """Lowest level; a closed alert is judged by the highest level it reached (its peak)."""
+    """Lowest level. An open alert is judged by its current level (a reader asking for
+    alerts at "alert" wants what stands at alert now, not what once rose there and has
+    fallen back); a closed alert, which has no current level, by its peak."""
     item: str | None = None
     """An HS code prefix."""
     related: bool = False
@@ -62,6 +66,10 @@ class BoardFilter:
     supplier: str | None = None
     importer: str | None = None
     """The watching country of a watchlist alert."""
+    with_global: bool = False
+    """With ``importer``: global alerts (no watching country) count too. A global alert on
+    a supplier is a risk for every buyer of it, so a country's view that left them out
+    would hide threats that also hit the country."""
     since: dt.date | None = None
     until: dt.date | None = None
     status: Status = "all"
@@ -76,7 +84,7 @@ class BoardFilter:
             return False
         if not visible(alert, include_red=self.include_red):
             return False
-        if LEVELS.index(peak) < self.lowest():
+        if LEVELS.index(peak if closed else alert.level) < self.lowest():
             return False
         if self.item and not (
             alert.hs.startswith(self.item) or (self.related and self.item.startswith(alert.hs))
@@ -86,7 +94,8 @@ class BoardFilter:
             return False
         if self.supplier and alert.supplier != self.supplier:
             return False
-        if self.importer and alert.importer != self.importer:
+        own = alert.importer == self.importer
+        if self.importer and not own and not (self.with_global and alert.importer is None):
             return False
         if self.since and alert.sent.date() < self.since:
             return False
@@ -138,3 +147,52 @@ def entry_json(entry: BoardEntry) -> dict[str, Any]:
 
 def board_json(entries: Iterable[BoardEntry]) -> list[dict[str, Any]]:
     return [entry_json(e) for e in entries]
+
+
+CSV_COLUMNS = (
+    "id",
+    "item_hs",
+    "item_name",
+    "supplier",
+    "watching_country",
+    "level",
+    "peak_level",
+    "status",
+    "onset",
+    "updated",
+    "headline",
+    "tlp",
+)
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run: a cell opening with = + - @ (or a tab or carriage
+    return) is read as a formula by Excel and LibreOffice, and headlines come from the news."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def board_csv(entries: Iterable[BoardEntry]) -> str:
+    """Board rows as CSV (one header line, then one line per alert, newest first): what the
+    dashboard's and the API's CSV exports return."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        a = e.alert
+        writer.writerow(
+            (
+                a.alert_id,
+                a.hs,
+                _cell(a.item_name),
+                a.supplier or "",
+                a.importer or "",
+                a.level,
+                e.peak,
+                "closed" if a.msg_type == "Cancel" else "open",
+                a.onset.isoformat(),
+                a.sent.isoformat(),
+                _cell(a.headline),
+                a.tlp,
+            )
+        )
+    return buffer.getvalue()

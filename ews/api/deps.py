@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
 from ews.access.keys import ApiKey, RateLimiter, check_token
-from ews.alerts.records import LEVELS
 from ews.api import models as m
-from ews.catalog import Catalog
+from ews.catalog import Catalog, load_catalog
 from ews.store.reader import StoreReader
 from ews.text.gloss import Glossary
 
@@ -34,8 +34,9 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": m.Problem, "description": "No, unknown, revoked or expired API key."},
     403: {"model": m.Problem, "description": "The key lacks the scope."},
     429: {"model": m.Problem, "description": "Rate limit exceeded."},
-    # Our own 422s (unknown country, bad level) carry one sentence, FastAPI's a list of field
-    # errors; the schema documents both, else clients (and schemathesis) see undocumented 422s.
+    # FastAPI's 422s carry a list of field errors (every bad parameter, an unknown country
+    # included: see KnownCountry); a few of ours one sentence (NUL characters). The schema
+    # documents both, else clients (and schemathesis) see undocumented 422s.
     422: {
         "description": "Invalid parameters: a sentence, or FastAPI's list of field errors.",
         "content": {
@@ -132,6 +133,24 @@ CatalogDep = Annotated[Catalog, Depends(app_catalog)]
 GlossaryDep = Annotated[Glossary, Depends(app_glossary)]
 
 
+def _known_country(text: str | None) -> str | None:
+    if text is not None and load_catalog().country_code(text) is None:
+        raise ValueError(f"unknown country {text!r}; use a name in any language or an ISO code")
+    return text
+
+
+KnownCountry = AfterValidator(_known_country)
+"""Checks a country parameter with FastAPI's own validation, so an unknown country is listed
+with every other bad parameter of the request instead of being refused alone once the
+others pass. It reads the shipped catalogue: the one :func:`ews.api.app.create_app` puts on
+``app.state`` (validators are not given the request)."""
+
+
+def field_error(name: str, value: object, message: str) -> dict[str, Any]:
+    """One problem with query parameter ``name``, shaped as FastAPI's field errors are."""
+    return {"type": "value_error", "loc": ["query", name], "msg": message, "input": value}
+
+
 def country_code(catalog: Catalog, text: str | None, what: str) -> str | None:
     """The ISO code of a country named or coded ``text``; 422 naming parameter ``what`` for
     a country the catalogue does not know."""
@@ -141,10 +160,3 @@ def country_code(catalog: Catalog, text: str | None, what: str) -> str | None:
     if code is None:
         raise HTTPException(422, f"{what}: unknown country {text!r}")
     return code
-
-
-def checked_level(text: str | None) -> str | None:
-    """``text`` when it names a level; 422 otherwise."""
-    if text is not None and text not in LEVELS:
-        raise HTTPException(422, f"level: use one of {', '.join(LEVELS)}")
-    return text

@@ -30,6 +30,7 @@ from ews.cli import (
     text,
 )
 from ews.cli.common import out
+from ews.cli.help import plain_help
 
 app = typer.Typer(
     name="ews",
@@ -153,5 +154,7 @@ publish_app.command("alerts")(stream.publish_alerts_cmd)
 consume_app = _group(stream_app, "consume", "Consume from the stream into the store.")
 consume_app.command("news")(stream.consume_news_cmd)
 consume_app.command("alerts")(stream.consume_alerts_cmd)
+
+plain_help(app)
 
 __all__ = ["app"]

@@ -21,7 +21,9 @@ def items_cmd(
     query: Annotated[str, typer.Argument(help="Code prefix or name in any language.")] = "",
     sector: Annotated[str | None, typer.Option(help="Only this sector.")] = None,
     lang: Annotated[str, typer.Option(help="Name column to show besides English.")] = "ko",
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="[table|json]", help="table or json.")
+    ] = "table",
 ) -> None:
     """List and search critical items (any language, with or without Vietnamese diacritics)."""
     catalog = load_catalog()

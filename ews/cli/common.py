@@ -95,9 +95,10 @@ def print_alert_board(
     rows = [a for a in latest_versions(alerts) if include_cancelled or a.msg_type != "Cancel"]
     shown = rows[:limit] if limit else rows
     open_now = sum(1 for a in rows if a.msg_type != "Cancel")
-    table = Table(
-        title=f"EWS alert board: {open_now} open, {len(rows) - open_now} closed (newest first)"
-    )
+    # Without --include-cancelled the closed alerts are left out, not absent: "0 closed"
+    # would say there are none.
+    closed = f"{len(rows) - open_now} closed" if include_cancelled else "closed ones not shown"
+    table = Table(title=f"EWS alert board: {open_now} open, {closed} (newest first)")
     for col in ("updated", "level", "item", "supplier", "view", "status", "id"):
         table.add_column(col, overflow="fold")
     peak = peaks or peak_levels(alerts)

@@ -31,7 +31,9 @@ def _write(data: bytes, out_file: Path | None) -> None:
 def export_cmd(
     alert_id: Annotated[str, typer.Argument(help="Alert id (see 'ews alerts').")],
     version: Annotated[int | None, typer.Option(help="Version (default: newest).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="cap, json or stix.")] = "cap",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="[cap|json|stix]", help="cap, json or stix.")
+    ] = "cap",
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write.")] = None,
     sign_for: Annotated[
         str | None,

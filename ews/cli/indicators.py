@@ -38,7 +38,9 @@ def indicators_cmd(
     item: Annotated[
         str | None, typer.Option(help="HS code prefix (e.g. 3102), family or series id.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="[table|json]", help="table or json.")
+    ] = "table",
     limit: Annotated[int, typer.Option(help="Rows to print in a table.")] = 40,
     store: Annotated[
         str | None,

@@ -57,13 +57,21 @@ def assess_cmd(
 @handles_errors
 def alerts_cmd(
     store: StoreOpt = None,
-    level: Annotated[str, typer.Option(help="Lowest level shown.")] = "attention",
+    level: Annotated[
+        str,
+        typer.Option(
+            metavar=f"[{'|'.join(LEVELS)}]",
+            help="Lowest level shown: an open alert's level now, a closed alert's peak.",
+        ),
+    ] = "attention",
     country: Annotated[
         str | None, typer.Option(help="Watching country: its watchlist alerts (e.g. KR).")
     ] = None,
     supplier: Annotated[str | None, typer.Option(help="Only risks from this supplier.")] = None,
     include_cancelled: Annotated[bool, typer.Option(help="Show cancelled alerts too.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="[table|json]", help="table or json.")
+    ] = "table",
 ) -> None:
     """The alert board: the newest version of each alert, filtered."""
     from ews.alerts.repository import load_alerts

@@ -18,7 +18,7 @@ from ews.cli.common import StoreOpt, err, handles_errors, open_context, out
 from ews.errors import EwsError
 from ews.settings import get_settings
 
-FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
+FormatOpt = Annotated[str, typer.Option("--format", metavar="[table|json]", help="table or json.")]
 
 
 def _check_format(fmt: str) -> None:

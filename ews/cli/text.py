@@ -39,7 +39,9 @@ def extract_cmd(
             "(a .parquet file, a folder of part files, or for Spark a URL: hdfs://...)."
         ),
     ],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or table.")] = "jsonl",
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="[jsonl|table]", help="jsonl or table.")
+    ] = "jsonl",
     source: Annotated[
         str | None, typer.Option(help="Source id (default: from the file name).")
     ] = None,

@@ -29,9 +29,10 @@ import hmac
 import json
 import secrets
 import urllib.parse
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -41,13 +42,21 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ews.access.keys import ApiKey
-from ews.alerts.board import STATUSES, BoardFilter, board, visible
+from ews.alerts.board import (
+    STATUSES,
+    BoardFilter,
+    board,
+    board_csv,
+    visible,
+)
 from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
+from ews.errors import InputError
 from ews.report import charts, maps, views
 from ews.report.formats import when
 from ews.report.now import alert_card, default_watcher, now_view
+from ews.report.weekly import build_weekly, parse_week, render_html
 from ews.risk.config import load_config
 from ews.risk.inputs import newest_local_date
 from ews.settings import get_settings
@@ -59,6 +68,7 @@ COOKIE = "ews_key"
 COOKIE_DAYS = 7
 CSRF_COOKIE = "ews_csrf"
 BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
+LIST_PAGE = 20  # rows per page of an item's or a country's lists (alerts, events)
 # The policy of the pages that draw charts. Vega compiles its expressions with Function(),
 # hence 'unsafe-eval': the CSP-safe interpreter (vega-interpreter, `ast: true`) is not in the
 # bundle vl-convert ships (vega-embed asks for vega.expressionInterpreter, which it lacks).
@@ -72,7 +82,16 @@ CHART_CSP = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
+# The weekly brief is one self-contained document (its stylesheet and SVG charts inline, as
+# `ews report` writes it to be mailed): it may style itself inline, and may run nothing.
+BRIEF_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+)
+MAX_CACHED_BRIEFS = 16  # rendered briefs kept per copy of the store (weeks are the client's)
+
 router = APIRouter(include_in_schema=False)
+_Row = TypeVar("_Row")
 
 
 class KeyCheck(Protocol):
@@ -109,13 +128,80 @@ def _spec_json(spec: charts.Spec | None) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above for the script context
 
 
-def _date(text: str | None) -> dt.date | None:
+class _Problems:
+    """The bad parameters of one request, gathered so that one answer names them all: a
+    reader who learns of one mistake at a time needs as many round trips as mistakes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, name: str, value: str, allowed: str) -> None:
+        self.lines.append(f"{name} = {value!r}: {allowed}")
+
+    def raise_any(self) -> None:
+        """A 422 listing every problem (the error page shows the list), if there is one."""
+        if self.lines:
+            raise HTTPException(422, list(self.lines))
+
+
+def _date(problems: _Problems, name: str, text: str | None) -> dt.date | None:
     if not text:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(422, f"not a date (YYYY-MM-DD): {text!r}") from None
+        problems.add(name, text, "not a date; use YYYY-MM-DD")
+        return None
+
+
+def _page_number(problems: _Problems, name: str, text: str | None) -> int:
+    text = text or "1"
+    if not text.isdigit() or int(text) < 1:
+        problems.add(name, text, "a page number: a whole number from 1")
+        return 1
+    return int(text)
+
+
+@dataclass(frozen=True)
+class _Pager:
+    """One page of a list that grows with the store (the board, an item's or a country's
+    alerts and events), newest first. ``param`` is the query parameter that turns it, so
+    several lists on one page turn independently."""
+
+    param: str
+    number: int
+    size: int
+    total: int
+    query: str
+    """The request's query string without ``param``, for the pager's links."""
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    def link(self, number: int) -> str:
+        return "?" + "&".join(q for q in (self.query, f"{self.param}={number}") if q)
+
+
+def _pager(
+    request: Request, param: str, number: int, total: int, size: int, noun: str = "row"
+) -> _Pager:
+    """The pager of a list of ``total`` rows at page ``number``; a page past the last is a
+    404 that says how many pages there are (an empty page beside a count of rows would look
+    like a fault of the filters)."""
+    pager = _Pager(param, number, size, total, _without(request, param))
+    if number > pager.pages:
+        rows = f"{total} {noun}{'' if total == 1 else 's'}"
+        raise HTTPException(
+            404,
+            f"{param} = {number}: past the last page; {rows} fill {pager.pages} "
+            f"page{'' if pager.pages == 1 else 's'} of {size}",
+        )
+    return pager
+
+
+def _slice(rows: list[_Row], pager: _Pager) -> list[_Row]:
+    return rows[(pager.number - 1) * pager.size : pager.number * pager.size]
 
 
 def _reader(request: Request) -> StoreReader:
@@ -173,14 +259,20 @@ def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLR
 
 
 def _plain(
-    request: Request, template: str, code: int = 200, csrf: str = "", **context: Any
+    request: Request,
+    template: str,
+    code: int = 200,
+    csrf: str = "",
+    key: ApiKey | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """A page without charts nor a signed-in key (sign-in, sign-out, errors): it gets the
-    app's strict policy (no inline or evaluated script)."""
+    """A page without charts (sign-in, sign-out, errors): it gets the app's strict policy
+    (no inline or evaluated script). With ``key`` (an error met by a signed-in reader) it
+    carries the navigation, so the reader is never stranded."""
     html = (
         _environment()
         .get_template(template)
-        .render(request=request, key=None, charts=False, csrf=csrf, **context)
+        .render(request=request, key=key, charts=False, csrf=csrf, **context)
     )
     return HTMLResponse(html, status_code=code)
 
@@ -251,6 +343,9 @@ def _viewer(request: Request) -> ApiKey | RedirectResponse:
                 return RedirectResponse(f"/login?{query}", status_code=303)
             return login
         raise
+    # Kept for the error page, should this request fail: checking the key again would
+    # count the request twice against the key's rate.
+    request.state.viewer = key
     return key
 
 
@@ -375,47 +470,98 @@ async def logout(request: Request) -> Response:
 
 
 # -- pages ---------------------------------------------------------------------------------
-@router.get("/", response_model=None)
-def board_page(request: Request) -> Response:
-    key = _viewer(request)
-    if isinstance(key, RedirectResponse):
-        return key
+@dataclass(frozen=True)
+class _BoardQuery:
+    """The board's query parameters, checked: what ``/`` shows and ``/board.csv`` writes."""
+
+    flt: BoardFilter
+    number: int
+    item_text: str
+    unknown_item: bool
+    """The item was named in words that match no catalogue item."""
+    form: dict[str, str]
+
+
+def _board_query(request: Request, key: ApiKey) -> _BoardQuery:
+    """The board's filter from the query string; a 422 listing every bad parameter."""
     catalog = _catalog(request)
     q = request.query_params
+    problems = _Problems()
     level = q.get("level") or None
     if level is not None and level not in LEVELS:
-        raise HTTPException(422, f"level: use one of {', '.join(LEVELS)}")
-    page_text = q.get("page") or "1"
-    if not page_text.isdigit() or int(page_text) < 1:
-        raise HTTPException(422, "page: a whole number from 1")
-    number = int(page_text)
+        problems.add("level", level, f"use one of {', '.join(LEVELS)}")
+        level = None
+    number = _page_number(problems, "page", q.get("page"))
     status = next((s for s in STATUSES if s == (q.get("status") or "all")), None)
     if status is None:
-        raise HTTPException(422, f"status: use one of {', '.join(STATUSES)}")
+        problems.add("status", q.get("status") or "", f"use one of {', '.join(STATUSES)}")
+        status = "all"
     item_text = (q.get("item") or "").strip()
     item_code, item_codes = None, tuple[str, ...]()
     if item_text.isdigit():
         item_code = item_text
     elif item_text:
         # A name in any language may match several items ("rare earths"): all count.
-        item_codes = tuple(i.hs for i in catalog.search_items(item_text)) or ("-",)
-    supplier = _country(catalog, q.get("supplier"))
-    importer = _country(catalog, q.get("importer"))
+        item_codes = tuple(i.hs for i in catalog.search_items(item_text))
+    supplier = _country(problems, catalog, "supplier", q.get("supplier"))
+    importer = _country(problems, catalog, "importer", q.get("importer"))
+    since = _date(problems, "since", q.get("since"))
+    until = _date(problems, "until", q.get("until"))
+    if since and until and since > until:
+        problems.add("since", str(since), f"after until ({until}): no day is in that range")
+    problems.raise_any()
+    own = q.get("own") == "1"
     flt = BoardFilter(
         level=level,
         item=item_code,
         related=True,
-        items=item_codes,
+        items=item_codes or (("-",) if item_text and not item_code else ()),
         supplier=supplier,
         importer=importer,
-        since=_date(q.get("since")),
-        until=_date(q.get("until")),
+        with_global=not own,
+        since=since,
+        until=until,
         status=status,
         include_red="admin" in key.scopes,
     )
+    return _BoardQuery(
+        flt=flt,
+        number=number,
+        item_text=item_text,
+        unknown_item=bool(item_text) and item_code is None and not item_codes,
+        form={
+            "level": level or "",
+            "status": status,
+            "item": item_text,
+            "supplier": q.get("supplier") or "",
+            "importer": q.get("importer") or "",
+            "own": "1" if own else "",
+            "since": q.get("since") or "",
+            "until": q.get("until") or "",
+        },
+    )
+
+
+def _empty_board(query: _BoardQuery, in_all: int) -> str:
+    """What an empty board says: the true reason it is empty."""
+    if in_all == 0:
+        return "No alerts yet: run ews assess."
+    if query.unknown_item:
+        return f"No critical item matches '{query.item_text}'."
+    return f"No alert matches these filters ({in_all} alert{'' if in_all == 1 else 's'} in all)."
+
+
+@router.get("/", response_model=None)
+def board_page(request: Request) -> Response:
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    query = _board_query(request, key)
     with _reader(request).read() as store:
         alerts = store.memo("alerts", load_alerts)
-    entries = board(alerts, flt)
+    entries = board(alerts, query.flt)
+    pager = _pager(request, "page", query.number, len(entries), BOARD_PAGE, "alert")
+    in_all = len(board(alerts, BoardFilter(include_red=query.flt.include_red)))
     shown = {e.alert.alert_id for e in entries}
     every = [a for a in alerts if a.alert_id in shown]
     chart = charts.board_chart(views.alerts_by_month(every))
@@ -423,22 +569,31 @@ def board_page(request: Request) -> Response:
         request,
         "board.html",
         key,
-        entries=entries[(number - 1) * BOARD_PAGE : number * BOARD_PAGE],
+        entries=_slice(entries, pager),
         total=len(entries),
-        number=number,
-        pages=max(1, -(-len(entries) // BOARD_PAGE)),
-        query=_without_page(request),
+        pager=pager,
+        csv_query=_without(request, "page"),
         board_chart=chart,
-        form={
-            "level": level or "",
-            "status": status,
-            "item": item_text,
-            "supplier": q.get("supplier") or "",
-            "importer": q.get("importer") or "",
-            "since": q.get("since") or "",
-            "until": q.get("until") or "",
-        },
+        empty=_empty_board(query, in_all),
+        form=query.form,
         statuses=STATUSES,
+    )
+
+
+@router.get("/board.csv", response_model=None)
+def board_csv_page(request: Request) -> Response:
+    """The board's alerts as CSV, filtered as ``/`` with the same query: every match, not
+    one page of them."""
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    query = _board_query(request, key)
+    with _reader(request).read() as store:
+        entries = board(store.memo("alerts", load_alerts), query.flt)
+    return Response(
+        board_csv(entries),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ews-alerts.csv"'},
     )
 
 
@@ -450,8 +605,13 @@ def item_page(request: Request, hs: str) -> Response:
     catalog = _catalog(request)
     item = catalog.item(hs) or catalog.item_for_code(hs)
     if item is None:
-        raise HTTPException(404, f"no critical item {hs!r}")
-    importer = _country(catalog, request.query_params.get("importer"))
+        return _items_named(request, key, hs)
+    q = request.query_params
+    problems = _Problems()
+    importer = _country(problems, catalog, "importer", q.get("importer"))
+    alerts_number = _page_number(problems, "alerts_page", q.get("alerts_page"))
+    events_number = _page_number(problems, "events_page", q.get("events_page"))
+    problems.raise_any()
     with _reader(request).read() as store:
         prices = views.prices(store, item)
         price_anoms = views.price_anomalies(store, prices)
@@ -462,6 +622,8 @@ def item_page(request: Request, hs: str) -> Response:
             store.memo("alerts", load_alerts),
             BoardFilter(item=item.hs, related=True, include_red="admin" in key.scopes),
         )
+    alerts_pager = _pager(request, "alerts_page", alerts_number, len(alerts), LIST_PAGE, "alert")
+    events_pager = _pager(request, "events_page", events_number, len(events), LIST_PAGE, "event")
     shares, hhi, basis = views.supplier_shares(trade, catalog, importer)
     group = catalog.groups[item.group]
     return _page(
@@ -480,10 +642,25 @@ def item_page(request: Request, hs: str) -> Response:
             trade_anoms, "Trade anomalies (drops and unit-value jumps)"
         ),
         events_chart=charts.events_chart(views.events_frame(events)),
-        events=events,
-        alerts=alerts,
+        events=_slice(events, events_pager),
+        events_pager=events_pager,
+        alerts=_slice(alerts, alerts_pager),
+        alerts_pager=alerts_pager,
         basis=basis,
     )
+
+
+def _items_named(request: Request, key: ApiKey, text: str) -> Response:
+    """``/items/희토류``: an item named in words, in any language, as countries are. One
+    match goes to its page; several get a short page listing them (an analyst who typed
+    "rare earths" chooses among the group's items rather than being sent to one of them)."""
+    found = _catalog(request).search_items(text) if text.strip() else []
+    if not found:
+        raise HTTPException(404, f"no critical item {text!r}")
+    if len(found) == 1:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/items/{found[0].hs}{query}", status_code=303)
+    return _page(request, "items_named.html", key, text=text, found=found)
 
 
 @router.get("/alerts/{alert_id}", response_model=None)
@@ -498,9 +675,16 @@ def alert_page(request: Request, alert_id: str) -> Response:
         if not versions or not all(visible(a, include_red=admin) for a in versions):
             raise HTTPException(404, f"no alert {alert_id!r}")
         last = versions[-1]
-        watcher = _country(catalog, request.query_params.get("watcher")) or default_watcher()
+        problems = _Problems()
+        watcher = _country(problems, catalog, "watcher", request.query_params.get("watcher"))
+        problems.raise_any()
         card = alert_card(
-            store, catalog, _glossary(request), versions, watcher=watcher, day=_today()
+            store,
+            catalog,
+            _glossary(request),
+            versions,
+            watcher=watcher or default_watcher(),
+            day=_today(),
         )
     return _page(
         request,
@@ -525,11 +709,14 @@ def now_page(request: Request) -> Response:
     if isinstance(key, RedirectResponse):
         return key
     catalog = _catalog(request)
-    country = _country(catalog, request.query_params.get("country")) or default_watcher()
+    problems = _Problems()
+    country = _country(problems, catalog, "country", request.query_params.get("country"))
     today = _today()
-    day = _date(request.query_params.get("as_of")) or today
+    day = _date(problems, "as_of", request.query_params.get("as_of")) or today
     if day > today:
-        raise HTTPException(422, f"as_of: {day} is in the future")
+        problems.add("as_of", day.isoformat(), f"in the future (today is {today})")
+    problems.raise_any()
+    country = country or default_watcher()
     with _reader(request).read() as store:
         view = now_view(
             store,
@@ -559,6 +746,12 @@ def country_page(request: Request, code: str) -> Response:
         raise HTTPException(404, f"no country {code!r}")
     country = catalog.countries[iso2]
     admin = "admin" in key.scopes
+    q = request.query_params
+    problems = _Problems()
+    watching_number = _page_number(problems, "watching_page", q.get("watching_page"))
+    supplier_number = _page_number(problems, "supplier_page", q.get("supplier_page"))
+    events_number = _page_number(problems, "events_page", q.get("events_page"))
+    problems.raise_any()
     with _reader(request).read() as store:
         dependent = views.dependent_items(store, catalog, iso2)
         every = store.memo("alerts", load_alerts)
@@ -566,16 +759,28 @@ def country_page(request: Request, code: str) -> Response:
         as_importer = board(every, BoardFilter(importer=iso2, include_red=admin))
         traded = views.country_trade(store, catalog, iso2)
         events = views.events(store, catalog, _glossary(request), country=iso2, limit=50)
+    # Newest first (as the board), a page at a time: a country watched for years has
+    # hundreds of alerts, and the rest are one link away on the board.
+    watching = _pager(
+        request, "watching_page", watching_number, len(as_importer), LIST_PAGE, "alert"
+    )
+    supplying = _pager(
+        request, "supplier_page", supplier_number, len(as_supplier), LIST_PAGE, "alert"
+    )
+    events_pager = _pager(request, "events_page", events_number, len(events), LIST_PAGE, "event")
     return _page(
         request,
         "country.html",
         key,
         country=country,
         dependent=dependent.to_dict("records"),
-        as_supplier=as_supplier,
-        as_importer=as_importer,
+        as_supplier=_slice(as_supplier, supplying),
+        supplier_pager=supplying,
+        as_importer=_slice(as_importer, watching),
+        watching_pager=watching,
         trade_chart=charts.country_chart(traded, country.names["en"]),
-        events=events,
+        events=_slice(events, events_pager),
+        events_pager=events_pager,
     )
 
 
@@ -624,7 +829,9 @@ def map_page(request: Request) -> Response:
     if isinstance(key, RedirectResponse):
         return key
     catalog = _catalog(request)
-    importer = _country(catalog, request.query_params.get("country"))
+    problems = _Problems()
+    importer = _country(problems, catalog, "country", request.query_params.get("country"))
+    problems.raise_any()
     with _reader(request).read() as store:
         alerts = store.memo("alerts", load_alerts)
     supply = maps.supply_map(alerts, catalog, importer=importer, include_red="admin" in key.scopes)
@@ -638,30 +845,97 @@ def map_page(request: Request) -> Response:
     )
 
 
+@router.get("/brief", response_model=None)
+def brief_page(request: Request) -> Response:
+    """The weekly brief of ``ews report --week`` as HTML, this week's unless ``?week=``
+    names another (e.g. 2025-W41); RED alerts are in it for admin keys only, as on the
+    board (the brief is then marked RED)."""
+    key = _viewer(request)
+    if isinstance(key, RedirectResponse):
+        return key
+    today = dt.datetime.now(dt.UTC).date()
+    this_week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
+    text = request.query_params.get("week") or this_week
+    problems = _Problems()
+    try:
+        monday, _ = parse_week(text)
+    except InputError:
+        problems.add("week", text, "an ISO week, e.g. 2025-W41")
+        monday = today
+    if monday > today:
+        # As `ews report`: a week to come would read as a quiet week.
+        problems.add("week", text, f"has not begun (today is {today})")
+    problems.raise_any()
+    iso = monday.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    red = "admin" in key.scopes
+    with _reader(request).read() as store:
+        # Charts make a brief cost seconds: kept until the store changes.
+        briefs: dict[tuple[str, bool], str] = store.memo("briefs", lambda _: {})
+        html = briefs.get((week, red))
+        if html is None:
+            brief = build_weekly(
+                store, _catalog(request), week, node_id=get_settings().node_id, include_red=red
+            )
+            html = render_html(brief, _catalog(request))
+            if len(briefs) < MAX_CACHED_BRIEFS:
+                briefs[(week, red)] = html
+    return HTMLResponse(html, headers={"Content-Security-Policy": BRIEF_CSP})
+
+
 async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
     """The answer to an HTTP error: a page for people, JSON for the API (its OpenAPI says
     so) and for static files."""
     if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
         return await http_exception_handler(request, exc)
+    key = _signed_in(request)
+    csrf = _csrf(request) if key is not None else ""
+    detail = exc.detail
     response = _plain(
-        request, "error.html", exc.status_code, status=exc.status_code, detail=exc.detail, path=""
+        request,
+        "error.html",
+        exc.status_code,
+        csrf,
+        key=key,
+        status=exc.status_code,
+        # A list is every bad parameter of the request (see _Problems).
+        problems=detail if isinstance(detail, list) else None,
+        detail=None if isinstance(detail, list) else detail,
+        path="",
     )
+    if key is not None:
+        _keep_csrf(request, response, csrf)
     response.headers.update(exc.headers or {})
     return response
 
 
-def _country(catalog: Catalog, text: str | None) -> str | None:
+def _signed_in(request: Request) -> ApiKey | None:
+    """The key of the browser's sign-in cookie when it is still good, else None: an error
+    page shows the navigation to a signed-in reader and the sign-in link to anyone else."""
+    checked: ApiKey | None = getattr(request.state, "viewer", None)
+    if checked is not None:
+        return checked
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return _gate(request).check(token, "read")
+    except HTTPException:
+        return None
+
+
+def _country(problems: _Problems, catalog: Catalog, name: str, text: str | None) -> str | None:
     if not text:
         return None
     code = catalog.country_code(text.strip())
     if code is None:
-        raise HTTPException(422, f"unknown country {text!r}")
+        problems.add(name, text, "unknown country; use a name in any language or an ISO code")
     return code
 
 
-def _without_page(request: Request) -> str:
-    """The request's query string minus ``page``, for the pager's links."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+def _without(request: Request, param: str) -> str:
+    """The request's query string minus ``param``, for a pager's links."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != param]
     return urllib.parse.urlencode(kept)
 
 

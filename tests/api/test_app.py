@@ -257,6 +257,7 @@ def test_openapi_document(client: TestClient) -> None:
         f"{V1}/items/{{hs}}",
         f"{V1}/countries",
         f"{V1}/alerts",
+        f"{V1}/alerts.csv",
         f"{V1}/alerts/{{alert_id}}",
         f"{V1}/events",
         f"{V1}/assessments",
@@ -333,3 +334,51 @@ def test_nul_characters_are_refused_not_a_500(client: TestClient, api: Api, path
     assert answer.status_code == 422
     assert answer.json() == {"detail": "NUL characters are not accepted"}
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_every_bad_query_parameter_is_listed(client: TestClient, api: Api) -> None:
+    # Typed parameters (dates, limits) and looked-up ones (countries, levels) in one answer.
+    bad = client.get(
+        f"{V1}/alerts",
+        headers=api.auth(),
+        params={
+            "level": "dire",
+            "country": "Atlantis",
+            "importer": "Nowhere",
+            "since": "2020-13-01",
+            "limit": 0,
+        },
+    )
+    assert bad.status_code == 422
+    named = {tuple(e["loc"]) for e in bad.json()["detail"]}
+    assert named == {("query", name) for name in ("level", "country", "importer", "since", "limit")}
+    backwards = client.get(
+        f"{V1}/alerts", headers=api.auth(), params={"since": "2025-12-31", "until": "2025-01-01"}
+    )
+    assert backwards.status_code == 422
+    assert backwards.json()["detail"][0]["loc"] == ["query", "since"]
+    assessments = client.get(
+        f"{V1}/assessments", headers=api.auth(), params={"level": "x", "importer": "Atlantis"}
+    )
+    assert {e["loc"][1] for e in assessments.json()["detail"]} == {"level", "importer"}
+
+
+def test_alerts_as_csv(client: TestClient, api: Api) -> None:
+    import csv
+    import io
+
+    params = {"include_cancelled": True, "importer": "KR"}
+    page = _get(client, api, "/alerts", limit=500, **params)
+    r = client.get(f"{V1}/alerts.csv", headers=api.auth(), params=params)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["id"] for row in rows] == [a["id"] for a in page["items"]]
+    first = rows[0]
+    assert first["watching_country"] == "KR" and first["item_hs"] == page["items"][0]["item"]
+    assert first["status"] in ("open", "closed") and first["tlp"] == page["items"][0]["tlp"]
+    every = {"include_cancelled": True, "level": "normal"}
+    as_read = client.get(f"{V1}/alerts.csv", headers=api.auth(), params=every).text
+    as_admin = client.get(f"{V1}/alerts.csv", headers=api.auth("admin"), params=every).text
+    assert RED_ID not in as_read and RED_ID in as_admin
+    doc = client.get("/openapi.json").json()
+    assert "text/csv" in doc["paths"][f"{V1}/alerts.csv"]["get"]["responses"]["200"]["content"]

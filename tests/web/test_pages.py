@@ -113,7 +113,7 @@ def test_board_filters(api: Api) -> None:
     items = set(re.findall(r'data-item="(\d+)"', korean))
     assert items and all(i.startswith("2805") or i.startswith("2846") for i in items)
     assert RARE_EARTH_ALERT in korean
-    watching = c.get("/", params={"importer": "Korea"}).text
+    watching = c.get("/", params={"importer": "Korea", "own": "1"}).text
     # Korea's own view of the rare-earth controls (its dependence on China is on file). The
     # urea price spike alone is one voice: Korea's urea view waits at attention.
     assert 'data-item="280530"' in watching
@@ -249,3 +249,173 @@ def test_pages_say_how_current_the_data_is(api: Api) -> None:
     else:
         assert re.search(r"Data as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", footer.group(1))
         assert "being written" not in footer.group(1)
+
+
+# -- issue 19 -------------------------------------------------------------------------------
+def _problems(html: str) -> list[str]:
+    found = re.search(r'<ul class="error problems" id="problems">(.*?)</ul>', html, re.S)
+    assert found is not None, html
+    return re.findall(r"<li>(.*?)</li>", found[1])
+
+
+def test_error_pages_keep_the_navigation_of_a_signed_in_reader(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/items/999999")
+    assert r.status_code == 404 and "no critical item" in r.text
+    assert "<nav>" in r.text and 'role="search"' in r.text and 'id="sign-out"' in r.text
+    assert 'href="/login"' not in r.text
+    # Still the strict policy: an error page draws no chart.
+    assert "unsafe-eval" not in r.headers["content-security-policy"]
+    assert "script-src 'self'" in r.headers["content-security-policy"] or (
+        "default-src 'self'" in r.headers["content-security-policy"]
+    )
+    # Nobody signed in (or a forged cookie): no navigation, the way to sign in.
+    for anonymous in (api.client(), api.client()):
+        anonymous.cookies.set("ews_key", "ews_forged_token")
+        page = anonymous.get("/no-such-page")
+        assert page.status_code == 404
+        assert "<nav>" not in page.text and 'href="/login"' in page.text
+
+
+def test_every_bad_parameter_is_listed(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/?level=foo&page=0&since=2020-13-01&supplier=Atlantis")
+    assert r.status_code == 422
+    problems = _problems(r.text)
+    assert len(problems) == 4
+    for name, value, allowed in (
+        ("level", "foo", "use one of normal, attention"),
+        ("page", "0", "a whole number from 1"),
+        ("since", "2020-13-01", "YYYY-MM-DD"),
+        ("supplier", "Atlantis", "unknown country"),
+    ):
+        assert any(p.startswith(f"{name} = &#39;{value}&#39;") and allowed in p for p in problems)
+    # An impossible range is a problem, not an empty board.
+    backwards = c.get("/", params={"since": "2025-12-31", "until": "2025-01-01"})
+    assert backwards.status_code == 422
+    assert "after until (2025-01-01)" in _problems(backwards.text)[0]
+    # The item and country pages check their parameters the same way.
+    item = c.get("/items/280530?importer=Atlantis&alerts_page=0&events_page=x")
+    assert item.status_code == 422 and len(_problems(item.text)) == 3
+    country = c.get("/countries/KR?watching_page=0&supplier_page=-1&events_page=1")
+    assert country.status_code == 422 and len(_problems(country.text)) == 2
+
+
+def test_empty_board_says_why(api: Api) -> None:
+    c = _signed_in(api)
+    every = int(
+        re.search(r'id="board-count">(\d+) alert', c.get("/").text)[1]  # type: ignore[index]
+    )
+    nothing = c.get("/", params={"since": "2001-01-01", "until": "2001-01-02"}).text
+    assert f"No alert matches these filters ({every} alerts in all)." in nothing
+    assert "run ews assess" not in nothing
+    unknown = c.get("/", params={"item": "xyzzy"})
+    assert unknown.status_code == 200
+    assert "No critical item matches &#39;xyzzy&#39;." in unknown.text
+    assert _rows(unknown.text) == []
+
+
+def test_a_page_past_the_last_is_a_404(api: Api) -> None:
+    c = _signed_in(api)
+    r = c.get("/", params={"page": 999})
+    assert r.status_code == 404
+    assert re.search(r"page = 999: past the last page; \d+ alerts fill 1 page of 100", r.text)
+    assert c.get("/", params={"page": 1, "since": "2001-01-01", "until": "2001-01-02"}).is_success
+
+
+def test_items_named_in_any_language(api: Api) -> None:
+    c = _signed_in(api)
+    korean = c.get("/items/희토류")
+    assert korean.status_code == 200
+    links = re.findall(r'<li><a href="/items/(\d+)">', korean.text)
+    assert {"280530", "284610", "284690"} <= set(links)
+    one = c.get("/items/urea", params={"importer": "KR"}, follow_redirects=False)
+    assert one.status_code == 303 and one.headers["location"] == "/items/310210?importer=KR"
+    assert c.get("/items/no-such-thing").status_code == 404
+
+
+def test_item_and_country_lists_are_paged(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ews.web import pages as web
+
+    monkeypatch.setattr(web, "LIST_PAGE", 2)
+    c = _signed_in(api)
+    ids = re.compile(r'<a href="/alerts/([^"]+)"')
+    first = c.get("/countries/CN").text
+    assert 'id="supplier-pager"' in first and "supplier_page=2" in first
+    second = c.get("/countries/CN", params={"supplier_page": 2}).text
+    section = re.compile(r"as a supplier</h2>(.*?)</table>", re.S)
+    on_first = ids.findall(section.search(first)[1])  # type: ignore[index]
+    on_second = ids.findall(section.search(second)[1])  # type: ignore[index]
+    assert len(on_first) == 2 and on_second and set(on_first).isdisjoint(on_second)
+    assert 'href="/?supplier=CN"' in first  # the whole list, on the board
+    assert c.get("/countries/CN", params={"supplier_page": 999}).status_code == 404
+    item = c.get("/items/280530").text
+    assert len(_rows(item)) <= 2
+    events = re.findall(r'<tr class="event-row"', item)
+    assert len(events) <= 2
+
+
+def test_a_watching_country_sees_global_alerts_too(api: Api) -> None:
+    c = _signed_in(api)
+    both = c.get("/", params={"importer": "KR", "status": "all"}).text
+    assert set(re.findall(r'data-importer="(\w*)"', both)) == {"KR", ""}
+    assert '<span class="muted global"' in both
+    own = c.get("/", params={"importer": "KR", "status": "all", "own": "1"}).text
+    assert set(re.findall(r'data-importer="(\w*)"', own)) == {"KR"}
+    assert 'id="f-own" checked' in own
+
+
+def test_level_filter_judges_open_alerts_by_their_level_now(api: Api) -> None:
+    c = _signed_in(api)
+    html = c.get("/", params={"level": "caution", "status": "all"}).text
+    rows = re.findall(
+        r'<tr class="alert-row ?(row-closed)?\s*" data-level="(\w+)" data-peak="(\w+)"', html
+    )
+    assert rows
+    high = {"caution", "alert", "serious"}
+    for closed, level, peak in rows:
+        assert (peak if closed else level) in high
+
+
+def test_board_csv(api: Api) -> None:
+    import csv
+    import io
+
+    c = _signed_in(api)
+    board_page = c.get("/", params={"importer": "KR", "own": "1"}).text
+    assert 'href="/board.csv?importer=KR&amp;own=1"' in board_page
+    r = c.get("/board.csv", params={"importer": "KR", "own": "1"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert list(rows[0]) == [
+        "id",
+        "item_hs",
+        "item_name",
+        "supplier",
+        "watching_country",
+        "level",
+        "peak_level",
+        "status",
+        "onset",
+        "updated",
+        "headline",
+        "tlp",
+    ]
+    assert len(rows) == len(_rows(board_page)) and {r["watching_country"] for r in rows} == {"KR"}
+    assert RED_ID not in c.get("/board.csv").text
+    assert RED_ID in _signed_in(api, "admin").get("/board.csv").text
+    assert c.get("/board.csv", params={"level": "panic"}).status_code == 422
+
+
+def test_weekly_brief_page(api: Api) -> None:
+    c = _signed_in(api)
+    assert 'href="/brief"' in c.get("/").text
+    r = c.get("/brief", params={"week": "2025-W35"})
+    assert r.status_code == 200
+    assert "2025-W35" in r.text and "2025-08-25" in r.text
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script" not in csp  # the brief may run nothing
+    assert "<script" not in r.text
+    assert c.get("/brief").status_code == 200  # this week's
+    assert c.get("/brief", params={"week": "2025-W99"}).status_code == 422
+    assert "has not begun" in c.get("/brief", params={"week": "2999-W01"}).text

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
+from ews.access.keys import ApiKey
 from ews.alerts.board import (
     BoardEntry,
     BoardFilter,
     board,
+    board_csv,
     board_json,
     entry_json,
     peak_levels,
     versions_of,
     visible,
 )
-from ews.alerts.records import Alert, Evidence
+from ews.alerts.records import Alert, Evidence, Level
 from ews.alerts.repository import load_alerts
 from ews.api import models as m
 from ews.api.deps import (
@@ -27,13 +29,15 @@ from ews.api.deps import (
     REFUSALS,
     CatalogDep,
     GlossaryDep,
+    KnownCountry,
     Limit,
     Offset,
     Reader,
     StoreReaderDep,
-    checked_level,
     country_code,
+    field_error,
 )
+from ews.catalog import Catalog
 from ews.risk.explain import EvidenceLine, explain_evidence
 from ews.text.render import evidence_key
 
@@ -87,27 +91,47 @@ def _version_out(a: Alert) -> m.AlertVersionOut:
     )
 
 
-@router.get("/alerts", response_model=m.AlertPage)
-def list_alerts(
-    key: Reader,
-    reader: StoreReaderDep,
-    catalog: CatalogDep,
-    level: Annotated[
-        str | None,
-        Query(description="Lowest level; a closed alert is judged by its peak level."),
-    ] = None,
-    item: Annotated[str | None, Query(description="HS code prefix.")] = None,
-    country: Annotated[str | None, Query(description="Supplier (name or code).")] = None,
-    importer: Annotated[str | None, Query(description="Watching country.")] = None,
-    since: Annotated[dt.date | None, Query(description="Updated on or after.")] = None,
-    until: Annotated[dt.date | None, Query(description="Updated on or before.")] = None,
-    include_cancelled: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Response:
-    """The alert board: the newest version of each alert, newest first."""
-    flt = BoardFilter(
-        level=checked_level(level),
+LevelQuery = Annotated[
+    Level | None,
+    Query(
+        description="Lowest level: an open alert is judged by its level now, a closed one "
+        "by the highest level it reached (its peak)."
+    ),
+]
+ItemQuery = Annotated[str | None, Query(description="HS code prefix.")]
+SupplierQuery = Annotated[str | None, Query(description="Supplier (name or code)."), KnownCountry]
+ImporterQuery = Annotated[str | None, Query(description="Watching country."), KnownCountry]
+SinceQuery = Annotated[dt.date | None, Query(description="Updated on or after.")]
+UntilQuery = Annotated[dt.date | None, Query(description="Updated on or before.")]
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One header line (id, item_hs, item_name, supplier, watching_country, "
+        "level, peak_level, status, onset, updated, headline, tlp), then one line per alert.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _board_filter(
+    key: ApiKey,
+    catalog: Catalog,
+    *,
+    level: str | None,
+    item: str | None,
+    country: str | None,
+    importer: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    include_cancelled: bool,
+) -> BoardFilter:
+    """The filter of ``GET /alerts`` and ``GET /alerts.csv``."""
+    if since and until and since > until:
+        # Shaped as FastAPI's field errors, as every other bad parameter is.
+        message = f"since ({since}) is after until ({until}): no day is in that range"
+        raise HTTPException(422, [field_error("since", str(since), message)])
+    return BoardFilter(
+        level=level,
         item=item,
         supplier=country_code(catalog, country, "country"),
         importer=country_code(catalog, importer, "importer"),
@@ -115,6 +139,71 @@ def list_alerts(
         until=until,
         status="all" if include_cancelled else "open",
         include_red="admin" in key.scopes,
+    )
+
+
+@router.get("/alerts.csv", response_class=Response, responses=CSV_RESPONSE)
+def alerts_csv(
+    key: Reader,
+    reader: StoreReaderDep,
+    catalog: CatalogDep,
+    level: LevelQuery = None,
+    item: ItemQuery = None,
+    country: SupplierQuery = None,
+    importer: ImporterQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_cancelled: bool = False,
+) -> Response:
+    """The alert board as CSV: every alert matching the filters of ``GET /alerts`` (no
+    paging), newest first. TLP:RED alerts only for admin keys."""
+    flt = _board_filter(
+        key,
+        catalog,
+        level=level,
+        item=item,
+        country=country,
+        importer=importer,
+        since=since,
+        until=until,
+        include_cancelled=include_cancelled,
+    )
+    with reader.read() as store:
+        every = store.memo("alerts", load_alerts)
+    return Response(
+        board_csv(board(every, flt)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="ews-alerts.csv"'},
+    )
+
+
+@router.get("/alerts", response_model=m.AlertPage)
+def list_alerts(
+    key: Reader,
+    reader: StoreReaderDep,
+    catalog: CatalogDep,
+    level: LevelQuery = None,
+    item: ItemQuery = None,
+    country: SupplierQuery = None,
+    importer: ImporterQuery = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    include_cancelled: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Response:
+    """The alert board: the newest version of each alert, newest first (as CSV:
+    ``GET /alerts.csv``)."""
+    flt = _board_filter(
+        key,
+        catalog,
+        level=level,
+        item=item,
+        country=country,
+        importer=importer,
+        since=since,
+        until=until,
+        include_cancelled=include_cancelled,
     )
     # The board is the most read page: its answers are kept, serialised, until the
     # store changes (the memos go with the server's copy of the store).

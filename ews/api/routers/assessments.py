@@ -6,16 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ews.alerts.records import Level
 from ews.api import models as m
 from ews.api.deps import (
     PREFIX,
     REFUSALS,
     CatalogDep,
+    KnownCountry,
     Limit,
     Offset,
     Reader,
     StoreReaderDep,
-    checked_level,
     country_code,
 )
 from ews.risk.queries import assessment_page
@@ -29,14 +30,15 @@ def list_assessments(
     reader: StoreReaderDep,
     catalog: CatalogDep,
     item: Annotated[str | None, Query(description="HS code prefix.")] = None,
-    country: Annotated[str | None, Query(description="Supplier (name or code).")] = None,
-    importer: Annotated[str | None, Query(description="Watching country.")] = None,
-    level: Annotated[str | None, Query(description="Lowest level.")] = None,
+    country: Annotated[
+        str | None, Query(description="Supplier (name or code)."), KnownCountry
+    ] = None,
+    importer: Annotated[str | None, Query(description="Watching country."), KnownCountry] = None,
+    level: Annotated[Level | None, Query(description="Lowest level.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> m.AssessmentPage:
     """The latest assessment of each unit, highest score first."""
-    lowest = checked_level(level)
     supplier = country_code(catalog, country, "country")
     watcher = country_code(catalog, importer, "importer")
     with reader.read() as store:
@@ -45,7 +47,7 @@ def list_assessments(
             item=item,
             supplier=supplier,
             importer=watcher,
-            level=lowest,
+            level=level,
             limit=limit,
             offset=offset,
         )

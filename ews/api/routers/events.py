@@ -13,6 +13,7 @@ from ews.api.deps import (
     REFUSALS,
     CatalogDep,
     GlossaryDep,
+    KnownCountry,
     Limit,
     Offset,
     Reader,
@@ -32,7 +33,9 @@ def list_events(
     catalog: CatalogDep,
     glossary: GlossaryDep,
     item: Annotated[str | None, Query(description="HS code prefix.")] = None,
-    country: Annotated[str | None, Query(description="Country (name or code).")] = None,
+    country: Annotated[
+        str | None, Query(description="Country (name or code)."), KnownCountry
+    ] = None,
     event_type: Annotated[str | None, Query(examples=["export_restriction"])] = None,
     since: Annotated[dt.date | None, Query(description="On or after.")] = None,
     until: Annotated[dt.date | None, Query(description="On or before.")] = None,

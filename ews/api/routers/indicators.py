@@ -13,6 +13,7 @@ from ews.api.deps import (
     PREFIX,
     REFUSALS,
     CatalogDep,
+    KnownCountry,
     Limit,
     Offset,
     Reader,
@@ -29,7 +30,9 @@ def dependence(
     key: Reader,
     reader: StoreReaderDep,
     catalog: CatalogDep,
-    importer: Annotated[str | None, Query(description="Importer (name or code).")] = None,
+    importer: Annotated[
+        str | None, Query(description="Importer (name or code)."), KnownCountry
+    ] = None,
     item: Annotated[str | None, Query(description="HS code prefix.")] = None,
     dependent_only: bool = False,
     limit: Limit = 50,
