@@ -16,6 +16,12 @@ twice (:func:`_check_post`): the form carries a token that must equal the one in
 ``Origin`` (or, without one, a ``Referer``) naming another host is refused, 403. Signing out
 is a post only: ``GET /logout`` shows a form and changes nothing.
 
+Languages: every page speaks English, Korean or Japanese (:func:`_language`): ``?lang=`` on
+any page (remembered in the ``ews_lang`` cookie), else that cookie, else the browser's
+``Accept-Language``, else English. The words are in gettext catalogues (``ews/web/locale``,
+English msgids; docs/i18n.md); data (item names, headlines, evidence, country names) are
+shown as stored.
+
 The app that includes :data:`router` puts on ``app.state`` the store reader (``reader``), the
 catalogue (``catalog``) and the key check (``gate``, see :class:`KeyCheck`), and installs
 :func:`error_page` for HTTP errors.
@@ -26,14 +32,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import io
 import json
 import secrets
 import urllib.parse
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -67,6 +78,11 @@ from ews.text.gloss import Glossary
 COOKIE = "ews_key"
 COOKIE_DAYS = 7
 CSRF_COOKIE = "ews_csrf"
+LANG_COOKIE = "ews_lang"
+LANG_DAYS = 365
+# The dashboard's languages, English (the source language) first; each has a catalogue in
+# ews/web/locale except English. The labels are each language's own name for itself.
+LANGUAGES = {"en": "English", "ko": "한국어", "ja": "日本語"}
 BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
 LIST_PAGE = 20  # rows per page of an item's or a country's lists (alerts, events)
 # The policy of the pages that draw charts. Vega compiles its expressions with Function(),
@@ -104,20 +120,130 @@ class KeyCheck(Protocol):
 
 
 @cache
-def _environment() -> Environment:
+def _environment(lang: str = "en") -> Environment:
+    """The templates in ``lang``: one environment per language, so each keeps its own
+    compiled templates and its gettext callables (installing them on a shared one would
+    race between requests in different languages)."""
     env = Environment(
         loader=PackageLoader("ews.web", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} blocks span lines in the templates; trimmed, their msgids are one line (the
+    # extractor is told the same in babel.cfg, or the ids would not match).
+    env.policies["ext.i18n.trimmed"] = True
+    # The i18n extension adds its install methods to the environment at run time, unknown
+    # to the type checker. New-style gettext formats the values in itself and escapes them
+    # (the translations are trusted markup, the values are not).
+    installer = cast(Any, env)
+    if lang == "en":
+        installer.install_null_translations(newstyle=True)
+    else:
+        installer.install_gettext_translations(_translations(lang), newstyle=True)
     env.filters["spec"] = _spec_json
     env.filters["money"] = lambda v: "—" if v is None else f"{v:,.0f}"
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:.0%}"
     env.filters["when"] = when  # a date, or "YYYY-MM-DD HH:MM UTC"; never "+00:00"
+    env.filters["day"] = lambda d: _day_text(d, lang)
     env.globals["level_colours"] = charts.LEVEL_COLOURS
     env.globals["levels"] = LEVELS
+    env.globals["lang"] = lang
+    env.globals["languages"] = LANGUAGES
     return env
+
+
+@cache
+def _translations(lang: str) -> Translations:
+    """The catalogue of ``lang``, compiled from its .po file at first use: no binary .mo is
+    kept in the repository, so the text that is reviewed is the text that is served.
+    Fuzzy entries are left out (``write_mo`` skips them): English shows until reviewed."""
+    source = resources.files("ews.web").joinpath("locale", lang, "LC_MESSAGES", "messages.po")
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain="messages")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+def _day_text(day: dt.date | None, lang: str) -> str:
+    """A date as people in ``lang`` write it: "12 Aug 2026", "2026. 8. 12.", "2026/08/12"."""
+    if day is None:
+        return "—"
+    if lang == "en":
+        return day.strftime("%d %b %Y")  # unchanged from before the dashboard had languages
+    return format_date(day, format="medium", locale=lang)
+
+
+def _language(request: Request) -> tuple[str, bool]:
+    """The page's language, and whether the browser should be told to remember it: asked for
+    with ``?lang=`` (remembered), else the ``ews_lang`` cookie, else the best match of the
+    browser's ``Accept-Language``, else English. An unknown ``?lang=`` is ignored, not an
+    error: a stale bookmark still opens its page."""
+    asked = request.query_params.get("lang", "").strip().lower()
+    if asked in LANGUAGES:
+        return asked, request.cookies.get(LANG_COOKIE) != asked
+    held = request.cookies.get(LANG_COOKIE, "")
+    if held in LANGUAGES:
+        return held, False
+    return _accepted(request.headers.get("accept-language", "")), False
+
+
+def _accepted(header: str) -> str:
+    """The best of :data:`LANGUAGES` for an ``Accept-Language`` header, by q-value (ties go
+    to the earlier entry, as RFC 9110 leaves to the server); English when none fits."""
+    ranked: list[tuple[float, int, str]] = []
+    for order, part in enumerate(header.split(",")):
+        tag, _, params = part.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, order, primary))
+    return min(ranked)[2] if ranked else "en"
+
+
+def _remember_language(request: Request, response: Response) -> None:
+    """Keep a language chosen with ``?lang=`` in the ``ews_lang`` cookie. The answer depends
+    on the browser's languages and cookies: a shared cache must not hand it to another."""
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    lang, changed = _language(request)
+    if changed:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_DAYS * 86400,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+
+
+def _language_links(request: Request) -> dict[str, str]:
+    """This page in each language: its path and query with ``lang`` set, for the switcher."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return {
+        code: request.url.path + "?" + urllib.parse.urlencode([*kept, ("lang", code)])
+        for code in LANGUAGES
+    }
+
+
+def _render(request: Request, template: str, **context: Any) -> str:
+    """``template`` in the request's language, with the language switcher's links."""
+    lang, _ = _language(request)
+    return (
+        _environment(lang)
+        .get_template(template)
+        .render(request=request, language_links=_language_links(request), **context)
+    )
 
 
 def _spec_json(spec: charts.Spec | None) -> Markup:
@@ -238,23 +364,21 @@ def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLR
                 store, now=dt.datetime.now(dt.UTC), stale_after=get_settings().source_stale_after
             )
         context["stale_sources"] = [r.id for r in statuses if r.stale]
-    html = (
-        _environment()
-        .get_template(template)
-        .render(
-            request=request,
-            key=key,
-            catalog=_catalog(request),
-            path=request.url.path,
-            store_status=_reader(request).status(),
-            charts=True,
-            csrf=csrf,
-            **context,
-        )
+    html = _render(
+        request,
+        template,
+        key=key,
+        catalog=_catalog(request),
+        path=request.url.path,
+        store_status=_reader(request).status(),
+        charts=True,
+        csrf=csrf,
+        **context,
     )
     # Nothing leaves for another host: all scripts, styles and data come from this node.
     response = HTMLResponse(html, headers={"Content-Security-Policy": CHART_CSP})
     _keep_csrf(request, response, csrf)
+    _remember_language(request, response)
     return response
 
 
@@ -269,12 +393,10 @@ def _plain(
     """A page without charts (sign-in, sign-out, errors): it gets the app's strict policy
     (no inline or evaluated script). With ``key`` (an error met by a signed-in reader) it
     carries the navigation, so the reader is never stranded."""
-    html = (
-        _environment()
-        .get_template(template)
-        .render(request=request, key=key, charts=False, csrf=csrf, **context)
-    )
-    return HTMLResponse(html, status_code=code)
+    html = _render(request, template, key=key, charts=False, csrf=csrf, **context)
+    response = HTMLResponse(html, status_code=code)
+    _remember_language(request, response)
+    return response
 
 
 # -- cross-site request forgery -------------------------------------------------------------
@@ -332,6 +454,8 @@ def _viewer(request: Request) -> ApiKey | RedirectResponse:
     token = request.cookies.get(COOKIE)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     login = RedirectResponse("/login?" + urllib.parse.urlencode({"next": target}), status_code=303)
+    # A language asked for on the way to the sign-in form is kept for the form too.
+    _remember_language(request, login)
     if not token:
         return login
     try:
@@ -340,7 +464,9 @@ def _viewer(request: Request) -> ApiKey | RedirectResponse:
         if exc.status_code == 401:
             if exc.detail == "expired API key":
                 query = urllib.parse.urlencode({"next": target, "error": exc.detail})
-                return RedirectResponse(f"/login?{query}", status_code=303)
+                expired = RedirectResponse(f"/login?{query}", status_code=303)
+                _remember_language(request, expired)
+                return expired
             return login
         raise
     # Kept for the error page, should this request fail: checking the key again would
