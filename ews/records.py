@@ -72,6 +72,11 @@ class ItemGroup(Record):
     ambiguous: dict[NameKey, tuple[str, ...]] = Field(
         default_factory=dict, description="Aliases that need a context word nearby to count."
     )
+    other_senses: dict[NameKey, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Words that, near an ambiguous alias, show it is used in another sense "
+        "(a pesticide's 'hoạt chất' is not a drug's); they win over any context word.",
+    )
 
 
 class Item(Record):
@@ -83,6 +88,7 @@ class Item(Record):
     names: dict[NameKey, str]
     aliases: dict[NameKey, tuple[str, ...]] = Field(default_factory=dict)
     ambiguous: dict[NameKey, tuple[str, ...]] = Field(default_factory=dict)
+    other_senses: dict[NameKey, tuple[str, ...]] = Field(default_factory=dict)
     note: str = Field(default="", description="Why the item is critical.")
     hs_description: str = Field(default="", description="The HS 2022 heading text.")
 

@@ -56,13 +56,17 @@ class Episode:
     chokepoint: str | None = None
     """A closure of this chokepoint: a run on any supplier x family shipped through it
     (``chokepoints.yaml``) in the window is this episode's."""
+    parties: tuple[str, ...] = ()
+    """Other countries whose measures make up the same episode (the Dutch order on Nexperia
+    beside China's ban on Nexperia China's exports): their units are watched and matched
+    like the supplier's, and each is named in the results."""
 
     def covers(self, unit: UnitKey, start: dt.date, end: dt.date) -> bool:
         """Whether a run of ``unit`` from ``start`` to ``end`` belongs to this episode."""
         if end < self.window[0] or start > self.window[1]:
             return False
         if unit.group in (self.group, *self.also) and (
-            unit.importer is not None or unit.supplier in (self.supplier, None)
+            unit.importer is not None or unit.supplier in (self.supplier, None, *self.parties)
         ):
             return True
         if self.chokepoint is None:
@@ -131,6 +135,7 @@ def load_episodes() -> list[Episode]:
                 impact_note=e.get("impact_note", ""),
                 also=tuple(e.get("also", ())),
                 chokepoint=_chokepoint(e.get("chokepoint"), ident),
+                parties=tuple(e.get("parties", ())),
                 sources=tuple(
                     EpisodeSource(
                         url=src["url"],
@@ -180,6 +185,7 @@ class EpisodeResult:
             "importer": ep.importer,
             "also": list(ep.also),
             "chokepoint": ep.chokepoint,
+            "parties": list(ep.parties),
             "announced": d(ep.announced),
             "reference_date": d(ep.impact),
             "impact_note": ep.impact_note,
@@ -326,13 +332,14 @@ def _episode_days(
     result: ReplayResult, ep: Episode
 ) -> tuple[list[tuple[dt.date, float, Level]], list[UnitKey]]:
     """The days an analyst watching this episode sees, the highest level each day:
-    - a supplier's episode: the supplier's unit and the family's world unit (a price spike
-      has no supplier);
+    - a supplier's episode: the supplier's unit, the family's world unit (a price spike
+      has no supplier) and the units of the other parties to the measure;
     - a watcher's episode: the watcher's view and the supplier's unit, whose alert serves the
       watcher on the days its own view is not open yet (no figure of its own public)."""
     units = [ep.unit]
     if ep.importer is None and ep.supplier is not None:
         units.append(UnitKey(ep.group, None))
+        units.extend(UnitKey(ep.group, party) for party in ep.parties)
     elif ep.importer is not None and ep.supplier is not None:
         units.append(UnitKey(ep.group, ep.supplier))
     best: dict[dt.date, tuple[dt.date, float, Level]] = {}

@@ -194,6 +194,7 @@ def _load_items(
             names=_names(raw.get("names"), where),
             aliases=_alias_map(raw.get("aliases"), where),
             ambiguous=_alias_map(raw.get("ambiguous"), where),
+            other_senses=_alias_map(raw.get("other_senses"), where),
         )
         if group.id in groups:
             raise CatalogError(f"{where}: duplicate group")
@@ -216,6 +217,7 @@ def _load_items(
             names=_names(raw.get("names"), where),
             aliases=_alias_map(raw.get("aliases"), where),
             ambiguous=_alias_map(raw.get("ambiguous"), where),
+            other_senses=_alias_map(raw.get("other_senses"), where),
             note=str(raw.get("note", "")),
             hs_description=hs[code].description,
         )
@@ -265,6 +267,17 @@ def load_catalog() -> Catalog:
         context_words=context,
         digest=_digest(["items.yaml", "countries.csv", "hs2022.csv"]),
     )
+
+
+def iter_other_senses(catalog: Catalog) -> Iterator[tuple[str, NameKey, str]]:
+    """Every (hs, name key, word) that marks another sense of the item's ambiguous terms,
+    the family's words given to each of its items."""
+    for item in catalog.items.values():
+        group = catalog.groups[item.group]
+        for entry in (item, group):
+            for key, words in entry.other_senses.items():
+                for word in words:
+                    yield item.hs, key, word
 
 
 def iter_item_terms(catalog: Catalog) -> Iterator[tuple[str, NameKey, str, bool]]:

@@ -48,7 +48,7 @@ from ews.text.normalize import clean, match_form, vi_mark_ratio
 NOT_A_COUNTRY = "_"
 """Label of actors that are not ISO countries (EU, UN, OPEC) in the lexicon's places."""
 
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 """Bumped when a change to the code (not the lexicon) changes what is extracted."""
 
 MIN_CONFIDENCE = 0.5
@@ -631,7 +631,9 @@ class Extractor:
         for h in hits:
             if h.entry.kind != ITEM:
                 continue
-            if h.entry.ambiguous and not self._has_context(h, hits, lang):
+            if h.entry.ambiguous and (
+                not self._has_context(h, hits, lang) or self._other_sense(h, sentence, lang)
+            ):
                 continue
             if h.entry.ambiguous and lang == "vi" and _vi_name_or_currency(self._current_text, h):
                 continue
@@ -656,6 +658,30 @@ class Extractor:
         if any(w in after for w in words):
             return Hit(hit.start, hit.end, dataclasses.replace(hit.entry, hs=target))
         return hit
+
+    def _other_sense(self, hit: Hit, sentence: str, lang: str) -> bool:
+        """Whether a word of another sense of the ambiguous term stands in its sentence:
+        "thuốc trừ sâu" (insecticide) or "sầu riêng" (durian) with "hoạt chất" makes it a
+        pesticide's active substance, not a drug's. Such a word wins over any trade word (a
+        ban on a pesticide is still a ban, of no drug); the sentence is the reach, since the
+        crop or the body is often named at its other end."""
+        by_hs = self.lexicon.other_senses.get(lang)
+        if not by_hs:
+            return False
+        words = {w for hs in hit.entry.hs for w in by_hs.get(hs, ())}
+        folded = sentence.lower()
+        for word in words:
+            at = folded.find(word)
+            while at >= 0:
+                end = at + len(word)
+                # Whole words outside CJK: "ăn" (eat) is not the end of "ngăn" (prevent).
+                if lang in _CJK or (
+                    (at == 0 or not _is_word_char(folded[at - 1]))
+                    and (end >= len(folded) or not _is_word_char(folded[end]))
+                ):
+                    return True
+                at = folded.find(word, at + 1)
+        return False
 
     def _has_context(self, hit: Hit, hits: Sequence[Hit], lang: str) -> bool:
         """An ambiguous item term counts when an event word or a catalogue context word

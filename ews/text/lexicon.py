@@ -19,7 +19,7 @@ import ahocorasick
 import yaml
 
 from ews.catalog import Catalog
-from ews.catalog.catalog import iter_item_terms
+from ews.catalog.catalog import iter_item_terms, iter_other_senses
 from ews.errors import EwsError
 from ews.records import EVENT_TYPES, EventType, Lang
 from ews.text.normalize import fold_latin
@@ -95,6 +95,9 @@ class Lexicon:
     digest: str
     patterns: int
     rule_concepts: frozenset[str] = field(default_factory=frozenset)
+    other_senses: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    """Per language and item code, words that show an ambiguous term of the item is used in
+    another sense (catalogue ``other_senses``)."""
     home_terms: frozenset[str] = field(default_factory=frozenset)
     """Keys of the bare "the government" phrases (``home_places``): they yield to a country
     named right before them ("インドネシア政府は" is Indonesia's)."""
@@ -317,6 +320,12 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
                 langs=frozenset(raw.get("langs") or LANGS),
             )
         )
+    senses: dict[str, dict[str, set[str]]] = {}
+    for hs, sense_key, word in iter_other_senses(catalog):
+        sense_lang: str = NAME_KEY_LANG.get(sense_key, sense_key)
+        senses.setdefault(sense_lang, {}).setdefault(hs, set()).add(
+            unicodedata.normalize("NFC", word).lower()
+        )
     context: dict[str, frozenset[str]] = {}
     for name_key, words in catalog.context_words.items():
         lang = NAME_KEY_LANG.get(name_key, name_key)
@@ -344,6 +353,10 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
         easable=frozenset(data.get("easable") or ()),
         windows=windows,
         context_words=context,
+        other_senses={
+            lang: {hs: frozenset(words) for hs, words in by_hs.items()}
+            for lang, by_hs in senses.items()
+        },
         digest=digest,
         patterns=len(builder.keys),
         rule_concepts=frozenset(

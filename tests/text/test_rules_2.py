@@ -193,3 +193,33 @@ def test_dong_as_a_name_or_a_currency_is_not_copper(extractor: Extractor, catalo
     assert not copper_events("Đồng bolivar mất giá, thiếu nguồn cung USD khiến giá cả tăng vọt")
     assert not copper_events("Giá đất cao nhất ở đường Đồng Khởi tăng mạnh theo dự thảo mới")
     assert copper_events("Chile hạn chế xuất khẩu đồng tinh luyện từ tháng sau")
+
+
+def test_another_sense_of_an_ambiguous_item_word_wins(
+    extractor: Extractor, catalog: Catalog
+) -> None:
+    """Catalogue ``other_senses``: a pesticide's or a narcotic's active substance ("hoạt chất")
+    and vitamins in the body are not the drug ingredients a supply chain watches, even beside
+    a ban; the drug sense still counts."""
+    apis = {
+        it.hs for it in catalog.items.values() if it.group == "active_pharmaceutical_ingredients"
+    }
+
+    def api_events(text: str) -> list[str]:
+        doc = Document(
+            doc_id="d",
+            source_id="t",
+            title=text,
+            text="",
+            lang="vi",
+            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            provenance=PROV,
+        )
+        return [e.event_type for e in extractor.extract(doc) if set(e.items) & apis]
+
+    assert not api_events("Cấm nhập khẩu thuốc bảo vệ thực vật chứa hoạt chất carbosulfan")
+    assert not api_events("Siết kiểm soát thuốc chứa hoạt chất gây nghiện, ngăn sử dụng trái phép")
+    assert not api_events("Thiếu hụt vitamin khiến cơ thể mệt mỏi")
+    assert api_events("Ấn Độ hạn chế xuất khẩu hoạt chất dược phẩm")
+    # Whole words: "ăn" (eat) marks vitamins in the diet, not the end of "ngăn" (prevent).
+    assert api_events("Trung Quốc hạn chế xuất khẩu vitamin để ngăn thiếu hụt trong nước")
