@@ -97,6 +97,23 @@ def test_a_supplier_episode_is_seen_on_the_world_unit_too(catalog: Catalog) -> N
     assert not alarms
 
 
+def test_the_other_party_to_a_measure_is_watched_and_matched(catalog: Catalog) -> None:
+    """The Dutch order on Nexperia is half of the Nexperia episode (supplier CN, parties NL):
+    the Netherlands' run is the episode's, not a false alarm, and counts for its lead."""
+    (nexperia,) = [e for e in load_episodes() if e.id == "nexperia-2025"]
+    assert nexperia.parties == ("NL",)
+    ep = episode(group="chips", supplier="CN", parties=("NL",), announced=D(2025, 10, 12))
+    result = ReplayResult(
+        daily={
+            UnitKey("chips", "NL"): days(D(2025, 10, 13), ["caution"] * 30),
+            UnitKey("chips", "DE"): days(D(2025, 10, 13), ["caution"] * 30),
+        }
+    )
+    (res,), alarms = evaluate(result, [ep], catalog)
+    assert res.first["caution"] == D(2025, 10, 13)
+    assert [a.unit.supplier for a in alarms] == ["DE"]  # a bystander is still unmatched
+
+
 def test_an_unannounced_crisis_counts_from_its_impact(catalog: Catalog) -> None:
     ep = episode(announced=None, impact=D(2025, 5, 1))
     result = ReplayResult(daily={UnitKey("copper", "MA"): days(D(2025, 5, 3), ["caution"] * 5)})
