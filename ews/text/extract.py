@@ -186,11 +186,52 @@ _AIMED = frozenset({"export_restriction", "sanction"})
 # A product named right before a materials word stands for the family of its materials.
 _MATERIALS_OF = {"chips": "semiconductor_materials", "lithium_ion_batteries": "battery_materials"}
 _MATERIAL_WORDS = {
-    "ko": ("소재", "재료", "화학물질", "화학제품"),
-    "ja": ("材料", "素材", "化学製品", "化学品", "化学物質"),
-    "zh": ("材料", "化学品", "化工品"),
-    "en": ("materials", "material ", "chemicals"),
-    "vi": ("vật liệu", "nguyên liệu", "hóa chất"),
+    "ko": (
+        "소재",
+        "재료",
+        "화학물질",
+        "화학제품",
+        "금속",
+        "광물",
+        "제조에 쓰이는",
+        "제조에 사용되는",
+    ),
+    "ja": ("材料", "素材", "化学製品", "化学品", "化学物質", "金属", "鉱物", "製造に使"),
+    "zh": ("材料", "化学品", "化工品", "金属", "矿物", "矿产"),
+    "en": ("materials", "material ", "chemicals", "metals", "metal ", "minerals", "gases"),
+    "vi": ("vật liệu", "nguyên liệu", "hóa chất", "kim loại", "khoáng sản"),
+}
+# ... and so does a product named as the use of something else ("metals used to make chips",
+# "dùng để sản xuất chip", "用于半导体"): the goods are what the chips are made with. In
+# Korean and Japanese the use comes after the product ("반도체 제조에 쓰이는"), above.
+_USE_BEFORE = {
+    "en": (
+        "used to make",
+        "used in making",
+        "used in",
+        "used for",
+        "needed to make",
+        "needed for",
+        "essential for",
+        "crucial for",
+        "critical for",
+        "key to",
+        "vital for",
+        "for making",
+    ),
+    "vi": ("dùng để sản xuất", "dùng để chế tạo", "dùng trong", "dùng cho", "để sản xuất"),
+    "zh": ("用于", "用於", "用来制造", "制造所需的"),
+}
+# What a measure answers: an item named right after (before, in Korean and Japanese) is the
+# cause, not the goods.
+_CAUSE_BEFORE = {
+    "en": ("in response to", "in retaliation for", "retaliation against", "in reaction to"),
+    "vi": ("để đáp trả", "đáp trả", "trả đũa"),
+    "zh": ("反制", "回应", "报复"),
+}
+_CAUSE_AFTER = {
+    "ko": ("에 대한 보복", "에 대한 대응", "에 대응", "에 맞서", "에 보복"),
+    "ja": ("への対抗", "への報復", "に対抗", "に報復"),
 }
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 
@@ -642,8 +683,21 @@ class Extractor:
                 and self._current_text[max(0, h.start - 2) : h.start].strip()[-1:].isdigit()
             ):
                 continue  # "500.000 đồng" is money, "3 pin" a count: a unit after a number
+            if self._named_as_cause(h, lang):
+                continue
             found.append(self._as_materials(h, lang))
         return found
+
+    def _named_as_cause(self, hit: Hit, lang: str) -> bool:
+        """An item named as what a measure answers ("bans gallium exports to the US in
+        response to chip sanctions", "반도체 규제에 대한 보복"): the chips are the other side's
+        measure, not the goods restricted."""
+        text = self._current_text
+        if lang in ("ko", "ja"):
+            after = text[hit.end : hit.end + 16].lower()
+            return any(w in after for w in _CAUSE_AFTER[lang])
+        before = text[max(0, hit.start - 24) : hit.start].lower()
+        return any(w in before for w in _CAUSE_BEFORE.get(lang, ()))
 
     def _as_materials(self, hit: Hit, lang: str) -> Hit:
         """ "반도체 등 핵심소재", "半導体製造などに必要な化学製品", "chipmaking chemicals": the
@@ -655,7 +709,8 @@ class Extractor:
             return hit
         reach = 14 if lang in _CJK else 30
         after = self._current_text[hit.end : hit.end + reach].lower()
-        if any(w in after for w in words):
+        before = self._current_text[max(0, hit.start - reach) : hit.start].lower()
+        if any(w in after for w in words) or any(w in before for w in _USE_BEFORE.get(lang, ())):
             return Hit(hit.start, hit.end, dataclasses.replace(hit.entry, hs=target))
         return hit
 

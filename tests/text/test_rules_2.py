@@ -223,3 +223,37 @@ def test_another_sense_of_an_ambiguous_item_word_wins(
     assert api_events("Ấn Độ hạn chế xuất khẩu hoạt chất dược phẩm")
     # Whole words: "ăn" (eat) marks vitamins in the diet, not the end of "ngăn" (prevent).
     assert api_events("Trung Quốc hạn chế xuất khẩu vitamin để ngăn thiếu hụt trong nước")
+
+
+def test_chips_named_as_a_use_or_a_cause_are_not_the_goods(
+    extractor: Extractor, catalog: Catalog
+) -> None:
+    """ "metals used to make semiconductors" are semiconductor materials; "in response to chip
+    sanctions" names the other side's measure, not the goods restricted."""
+    groups = {it.hs: it.group for it in catalog.items.values()}
+
+    def families(lang: str, text: str) -> set[str]:
+        doc = Document(
+            doc_id="d",
+            source_id="t",
+            title=text,
+            text="",
+            lang=lang,
+            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            provenance=PROV,
+        )
+        return {groups[h] for e in extractor.extract(doc) for h in e.items if h in groups}
+
+    used = families(
+        "en", "China bans exports of gallium and germanium, metals used to make semiconductors"
+    )
+    assert "semiconductor_materials" in used and "chips" not in used
+    assert "semiconductor_materials" in families(
+        "en", "China to restrict export of semiconductor manufacturing metals"
+    )
+    assert "chips" not in families("zh", "中国限制用于半导体的金属出口")
+    assert "chips" not in families("ko", "중국, 반도체 제조에 쓰이는 갈륨 수출 통제")
+    answer = families("en", "China bans exports of gallium to the US in response to chip sanctions")
+    assert "gallium_germanium" in answer and "chips" not in answer
+    # Chips as the goods still count.
+    assert "chips" in families("en", "US tightens export controls on advanced chips to China")
