@@ -19,8 +19,9 @@ is a post only: ``GET /logout`` shows a form and changes nothing.
 Languages: every page speaks English, Korean or Japanese (:func:`_language`): ``?lang=`` on
 any page (remembered in the ``ews_lang`` cookie), else that cookie, else the browser's
 ``Accept-Language``, else English. The words are in gettext catalogues (``ews/web/locale``,
-English msgids; docs/i18n.md); data (item names, headlines, evidence, country names) are
-shown as stored.
+English msgids; docs/i18n.md); countries and items are named in the page's language where
+the catalogue holds the name (the ``country_name`` filter, ``item.names[lang]``), other data
+(headlines, evidence, the sentences written on the Python side) are shown as stored.
 
 The app that includes :data:`router` puts on ``app.state`` the store reader (``reader``), the
 catalogue (``catalog``) and the key check (``gate``, see :class:`KeyCheck`), and installs
@@ -64,6 +65,7 @@ from ews.alerts.records import LEVELS
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.errors import InputError
+from ews.records import WORLD, NameKey
 from ews.report import charts, maps, views
 from ews.report.formats import when
 from ews.report.now import alert_card, default_watcher, now_view
@@ -83,6 +85,8 @@ LANG_DAYS = 365
 # The dashboard's languages, English (the source language) first; each has a catalogue in
 # ews/web/locale except English. The labels are each language's own name for itself.
 LANGUAGES = {"en": "English", "ko": "한국어", "ja": "日本語"}
+# The world, which the catalogue names in English only ("WLD" is not an ISO country).
+_WORLD_NAMES = {"en": "World", "ko": "세계", "ja": "世界"}
 BOARD_PAGE = 100  # rows per board page; the chart above always counts every match
 LIST_PAGE = 20  # rows per page of an item's or a country's lists (alerts, events)
 # The policy of the pages that draw charts. Vega compiles its expressions with Function(),
@@ -147,6 +151,8 @@ def _environment(lang: str = "en") -> Environment:
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:.0%}"
     env.filters["when"] = when  # a date, or "YYYY-MM-DD HH:MM UTC"; never "+00:00"
     env.filters["day"] = lambda d: _day_text(d, lang)
+    # A country in the page's language: {{ code | country_name(catalog) }}.
+    env.filters["country_name"] = lambda code, catalog: _country_text(catalog, code, lang)
     env.globals["level_colours"] = charts.LEVEL_COLOURS
     env.globals["levels"] = LEVELS
     env.globals["lang"] = lang
@@ -166,6 +172,21 @@ def _translations(lang: str) -> Translations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled, domain="messages")
+
+
+def _country_text(catalog: Catalog, code: str | None, lang: str) -> str:
+    """A country's name in ``lang`` ("한국", "韓国"), from its ISO code, or from its name in
+    any language (tables built on the Python side hold English names); "—" for none, the
+    text as given when the catalogue does not know it."""
+    if not code:
+        return "—"
+    if code == WORLD:
+        return _WORLD_NAMES.get(lang, "World")
+    iso2 = code if code in catalog.countries else catalog.country_code(code)
+    if iso2 is None or iso2 not in catalog.countries:
+        return code
+    key = cast(NameKey, lang)
+    return catalog.countries[iso2].names.get(key) or catalog.country_name(iso2)
 
 
 def _day_text(day: dt.date | None, lang: str) -> str:
@@ -669,12 +690,13 @@ def _board_query(request: Request, key: ApiKey) -> _BoardQuery:
 
 
 def _empty_board(query: _BoardQuery, in_all: int) -> str:
-    """What an empty board says: the true reason it is empty."""
+    """Why an empty board is empty, which board.html says in the page's language: no alert
+    at all yet, an item named in words that match none, or filters that match none."""
     if in_all == 0:
-        return "No alerts yet: run ews assess."
+        return "none"
     if query.unknown_item:
-        return f"No critical item matches '{query.item_text}'."
-    return f"No alert matches these filters ({in_all} alert{'' if in_all == 1 else 's'} in all)."
+        return "unknown_item"
+    return "filters"
 
 
 @router.get("/", response_model=None)
@@ -700,7 +722,9 @@ def board_page(request: Request) -> Response:
         pager=pager,
         csv_query=_without(request, "page"),
         board_chart=chart,
-        empty=_empty_board(query, in_all),
+        empty_reason=_empty_board(query, in_all),
+        in_all=in_all,
+        item_text=query.item_text,
         form=query.form,
         statuses=STATUSES,
     )

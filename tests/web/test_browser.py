@@ -274,3 +274,68 @@ def _token(page: object) -> str:
     assert isinstance(page, Page)
     cookie = next(c for c in page.context.cookies() if c["name"] == "ews_key")
     return str(cookie["value"])
+
+
+# The dashboard's pages, each with its heading in English, Korean and Japanese (None: data, not
+# a translated word, e.g. an alert's headline). "{day}" is the newest day of the sample data,
+# "{alert}" the first alert on the board.
+PAGES: list[tuple[str, str, dict[str, str] | None]] = [
+    ("now", "/now", {"en": "South Korea", "ko": "한국", "ja": "韓国"}),
+    ("now-kr", "/now?country=KR&as_of={day}", {"en": "South Korea", "ko": "한국", "ja": "韓国"}),
+    ("board", "/", {"en": "Alert board", "ko": "경보 현황판", "ja": "警報ボード"}),
+    ("map", "/map", {"en": "Suppliers and chokepoints", "ko": "공급국과", "ja": "供給国と"}),
+    ("concentration", "/concentration", {"en": "Supplier", "ko": "공급국 집중도", "ja": "集中度"}),
+    ("sources", "/sources", {"en": "Live sources", "ko": "실시간 출처", "ja": "ライブ出典"}),
+    ("country-kr", "/countries/KR", {"en": "South Korea", "ko": "한국", "ja": "韓国"}),
+    ("item-280530", "/items/280530", {"en": "Rare-earth", "ko": "희토류", "ja": "希土類"}),
+    ("alert", "{alert}", None),
+    ("brief", "/brief", None),
+    (
+        "error",
+        "/items/nothing-like-this",
+        {"en": "Not found", "ko": "찾을 수 없음", "ja": "見つかりません"},
+    ),
+]
+# A link of the navigation, as each language says it.
+NAV_BOARD = {"en": "Alert board", "ko": "경보 현황판", "ja": "警報ボード"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "ja"])
+def test_every_page_in_each_language(page: object, artifacts: Path, server: str, lang: str) -> None:
+    """Every dashboard page in one language (one browser context, signed in once): the
+    language is asked for once with ?lang= and then remembered; each page says so in
+    <html lang>, shows its navigation and heading in that language, and draws every chart
+    it holds. A full-page screenshot of each is kept: {page}-{lang}.png."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    day = httpx.get(
+        f"{server}/api/v1/now",
+        params={"country": "KR"},
+        headers={"Authorization": f"Bearer {_token(page)}"},
+        timeout=30,
+    ).json()["newest_data"]
+    page.goto(f"/?lang={lang}")
+    alert = page.locator("tr.alert-row a[href^='/alerts/']").first.get_attribute("href")
+    assert alert
+    for name, path, heading in PAGES:
+        response = page.goto(path.format(day=day, alert=alert))
+        assert response is not None
+        assert response.status == (404 if name == "error" else 200), path
+        if name == "brief":
+            # The weekly brief is the document `ews report` mails, written in English.
+            expect(page.locator("html")).to_have_attribute("lang", "en")
+        else:
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            expect(page.locator("header nav a[href='/']")).to_have_text(NAV_BOARD[lang])
+        if heading is not None:
+            expect(page.locator("h1").first).to_contain_text(heading[lang])
+        if name == "now-kr":
+            expect(page.locator("li.card").first).to_be_visible()
+        elif name == "now":
+            # The sample's alerts are all closed by today: the page says so, no card.
+            expect(page.locator("#now-empty, li.card").first).to_be_visible()
+        charts = page.locator("div.chart[data-chart]")
+        for i in range(charts.count()):
+            expect(charts.nth(i)).to_have_attribute("data-rendered", "true", timeout=20_000)
+        page.screenshot(path=str(artifacts / f"{name}-{lang}.png"), full_page=True)

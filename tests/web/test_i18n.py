@@ -124,7 +124,7 @@ def test_now_page_in_korean_and_japanese(api: Api) -> None:
     ko = c.get(f"/now?country=KR&as_of={day}&lang=ko").text
     assert _lang_of(ko) == "ko"
     assert ">현황</a>" in ko and ">경보 현황판</a>" in ko and ">출처</a>" in ko  # navigation
-    assert "지금 South Korea에 닥친 위험" in ko  # heading; the country name is data, as stored
+    assert "지금 한국에 닥친 위험" in ko  # heading, the country named in the page's language
     assert "데이터 최신성" in ko and "로그아웃" in ko
     # Levels read in Korea's crisis scale; the class stays English for the styles.
     assert re.search(r'<span class="level level-(\w+)">(관심|주의|경계|심각)</span>', ko)
@@ -132,7 +132,7 @@ def test_now_page_in_korean_and_japanese(api: Api) -> None:
     ja = c.get(f"/now?country=KR&as_of={day}&lang=ja").text
     assert _lang_of(ja) == "ja"
     assert ">現況</a>" in ja and ">警報ボード</a>" in ja and "データの鮮度" in ja
-    assert "いまSouth Koreaにとってのリスク" in ja
+    assert "いま韓国にとってのリスク" in ja
     assert re.search(r'<span class="level level-(\w+)">(注意|警戒|厳重警戒|深刻)</span>', ja)
 
 
@@ -157,6 +157,43 @@ def test_alert_sources_and_concentration_pages_in_korean_and_japanese(api: Api) 
     sources_ja = c.get("/sources?lang=ja").text
     assert "<h1>ライブ出典</h1>" in sources_ja and "ライブ出典はまだありません" in sources_ja
     assert "<h1>供給国の集中度</h1>" in c.get("/concentration").text  # remembered: ja
+
+
+def test_board_item_country_and_map_pages_in_korean_and_japanese(api: Api) -> None:
+    """The second pass: the board, an item, a country, the map and the item-name chooser
+    speak the page's language; countries and items are named in it where the catalogue
+    holds the name, data (headlines, evidence, figures' notes) stay as stored."""
+    c = _signed_in(api)
+    board = c.get("/?lang=ko").text
+    assert "<h1>경보 현황판</h1>" in board and "CSV 내려받기" in board
+    assert re.search(r'id="board-count">경보 \d+건', board)
+    assert '<option value="alert" >경계</option>' in board  # levels in the crisis scale
+    assert '<option value="open" >발령 중</option>' in board
+    nothing = c.get("/", params={"item": "xyzzy", "lang": "ja"}).text
+    assert "「xyzzy」に該当する重要品目はありません。" in nothing
+    item = c.get("/items/280530?lang=ko").text
+    assert '<h1 id="item-title" lang="ko">희토류 금속, 스칸듐 및 이트륨' in item
+    assert "<h2>가격</h2>" in item and "<h2>공급</h2>" in item and "핵심 광물" in item
+    assert '<span lang="en">Rare-earth metals, scandium and yttrium</span>' in item
+    assert ">중국</a>" in item  # the supplier column of its alerts, in Korean
+    item_ja = c.get("/items/280530?lang=ja").text
+    assert '<h1 id="item-title" lang="ja">希土類金属、スカンジウム及びイットリウム' in item_ja
+    assert "<h2>価格</h2>" in item_ja and ">レアアース" in item_ja
+    country = c.get("/countries/KR?lang=ko").text
+    assert "<h1>한국 <span" in country and "<title>한국 · EWS</title>" in country
+    assert "<h2>의존 품목</h2>" in country and "<h2>감시국 한국의 경보</h2>" in country
+    assert "<h2>한국 관련 사건</h2>" in country and '<span lang="en">South Korea</span>' in country
+    country_ja = c.get("/countries/CN?lang=ja").text
+    assert "<h1>中国 <span" in country_ja and "供給国としての中国に関する警報" in country_ja
+    map_ko = c.get("/map?country=JP&lang=ko").text
+    assert "<h1>공급국과 해상 요충지 <span" in map_ko and "감시국 일본" in map_ko
+    assert "<h2>해상 요충지</h2>" in map_ko and "Strait of Hormuz" in map_ko  # a name, as stored
+    named = c.get("/items/rare%20earths?lang=ja")
+    assert named.status_code == 200 and "「rare earths」に該当する品目" in named.text
+    assert "一つを選んでください" in named.text and "レアアース" in named.text
+    for path in ("/", "/items/280530", "/countries/KR", "/map", "/items/rare%20earths"):
+        for lang, english in (("ko", "Alert board</h1>"), ("ja", "<h2>Prices</h2>")):
+            assert english not in c.get(f"{path}{'&' if '?' in path else '?'}lang={lang}").text
 
 
 def test_error_and_sign_in_pages_in_each_language(api: Api) -> None:

@@ -316,7 +316,7 @@ def test_empty_board_says_why(api: Api) -> None:
     assert "run ews assess" not in nothing
     unknown = c.get("/", params={"item": "xyzzy"})
     assert unknown.status_code == 200
-    assert "No critical item matches &#39;xyzzy&#39;." in unknown.text
+    assert "No critical item matches “xyzzy”." in unknown.text
     assert _rows(unknown.text) == []
 
 
