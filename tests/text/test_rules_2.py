@@ -257,3 +257,14 @@ def test_chips_named_as_a_use_or_a_cause_are_not_the_goods(
     assert "gallium_germanium" in answer and "chips" not in answer
     # Chips as the goods still count.
     assert "chips" in families("en", "US tightens export controls on advanced chips to China")
+
+
+def test_a_price_on_a_commodity_exchange_is_not_that_country_s(extractor: Extractor) -> None:
+    """ "Nickel prices on the London Metal Exchange jumped": the market's price, not a
+    disruption of Britain's supply."""
+    for lang, text in (
+        ("en", "Nickel prices on the London Metal Exchange jumped 8% to a five-year high"),
+        ("ko", "런던금속거래소에서 니켈 가격이 급등했다"),
+    ):
+        found = events(extractor, lang, text)
+        assert ("price_spike", None) in found and not any(c == "GB" for _, c in found), found
