@@ -136,6 +136,28 @@ def test_now_is_the_default_view(env: Path, tmp_path: Path) -> None:
     assert future.exit_code == 2 and "future" in future.output
 
 
+def test_now_in_japanese(env: Path) -> None:
+    """`ews now --lang ja`: the view's sentences and the command's own words in Japanese; JSON
+    keys stay English; an unknown language is refused."""
+    assert runner.invoke(app, ["demo", "--store", str(env)]).exit_code == 0
+    newest = json.loads(runner.invoke(app, ["now", "--format", "json"]).output)["newest_data"]
+    shown = runner.invoke(app, ["now", "--country", "KR", "--as-of", newest, "--lang", "ja"])
+    assert shown.exit_code == 0, shown.output
+    assert "いま韓国にとってのリスク" in shown.output and "データの鮮度" in shown.output
+    assert re.search(r"(注意|警戒|厳重警戒|深刻)", shown.output)
+    assert "What is at risk" not in shown.output
+    body = json.loads(
+        runner.invoke(app, ["now", "--as-of", newest, "--lang", "ja", "--format", "json"]).output
+    )
+    assert body["alerts"] and body["alerts"][0]["scope"] in (
+        "自国の監視リスト",
+        "世界の供給",
+        "韓国の供給国",
+    )
+    bad = runner.invoke(app, ["now", "--lang", "xx"])
+    assert bad.exit_code == 2 and "unknown language" in bad.output
+
+
 def test_help_reads_as_plain_english(env: Path) -> None:
     for args in (["--help"], ["alerts", "--help"], ["report", "--help"], ["explain", "--help"]):
         result = runner.invoke(app, args)

@@ -499,7 +499,7 @@ class StepOut(_Out):
 class CardEvidenceOut(_Out):
     kind: str
     date: dt.date | None
-    words: str = Field(description="The evidence in plain English.")
+    words: str = Field(description="The evidence in plain words, in the language asked for.")
     text: str | None = Field(description="The original sentence, in its language.")
     lang: str | None
     link: str | None

@@ -14,6 +14,12 @@ suggested actions for the level (``actions.yaml``) and a level history in words.
 
 Figures are used as known on the day asked about (``day``): a dependence figure published
 later is not shown as if it had been known.
+
+Every sentence is written in the language asked for (``lang``: en, ko or ja; English by
+default) through the ``report`` gettext domain (:mod:`ews.report.i18n`); country, item and
+family names come from the catalogue in that language. What is data stays as published: the
+``basis`` and ``source`` of a structural figure, headlines, the English rendering of evidence.
+JSON keys and level codes stay English.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -34,6 +40,16 @@ from ews.alerts.records import LEVELS, Alert, Evidence, level_rank
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
 from ews.records import WORLD, Item
+from ews.report.i18n import (
+    Lang,
+    checked,
+    day_text,
+    level_name,
+    list_text,
+    money_text,
+    month_text,
+    translator,
+)
 from ews.risk.config import Prior, as_of, load_config, load_priors
 from ews.risk.explain import EvidenceLine, explain_evidence
 from ews.sources.freshness import Freshness, data_freshness
@@ -53,11 +69,18 @@ class Figure:
 
     value: float
     text: str
-    """The figure in a sentence: "Korea took 52 % of its gallium from China"."""
+    """The figure in a sentence without its full stop: "Korea took 52 % of its gallium from
+    China" (a line of its own in the now view, a sentence on the card)."""
     source: str
     url: str = ""
     known: dt.date | None = None
     """The day it became public, or the newest period it covers."""
+    full_stop: str = "."
+
+    @property
+    def sentence(self) -> str:
+        """:attr:`text` as a sentence: Japanese ends with 。"""
+        return self.text + self.full_stop
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,7 +100,8 @@ class Alternative:
     name: str
     share: float | None
     what: str
-    """What the share is of: "of Korea's imports", "of world production"."""
+    """What the share is of: "of Korea's imports", "of world production" (in the language
+    asked for)."""
     source: str
     url: str = ""
 
@@ -121,31 +145,52 @@ def _pct(share: float) -> str:
     return f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
 
 
-def _money(usd: float) -> str:
-    if usd >= 1e9:
-        return f"${usd / 1e9:,.1f} billion"
-    if usd >= 1e6:
-        return f"${usd / 1e6:,.1f} million"
-    return f"${usd / 1e3:,.0f} thousand"
+def _full_stop(lang: Lang) -> str:
+    return "。" if lang == "ja" else "."
 
 
-def _family_name(catalog: Catalog, group: str) -> str:
-    """The family's English name as it reads inside a sentence ("rare earths", "PGMs")."""
+def _family_name(catalog: Catalog, group: str, lang: Lang = "en") -> str:
+    """The family's name as it reads inside a sentence ("rare earths", "PGMs"; "희토류")."""
     found = catalog.groups.get(group)
-    name = found.names["en"] if found else group.replace("_", " ")
+    if found is None:
+        return group.replace("_", " ")
+    if lang != "en":
+        return found.names[lang]
+    name = found.names["en"]
     return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _country(catalog: Catalog, code: str, lang: Lang) -> str:
+    """A country's name in ``lang``; the catalogue's pseudo-country "World" is no country."""
+    if code == WORLD:
+        return translator(lang).gettext("World")
+    return catalog.country_name(code, lang)
+
+
+def _alert_item(catalog: Catalog, alert: Alert, lang: Lang) -> str:
+    """The alert's item in ``lang``: its name is stored in English, either the item's own or,
+    when the signals name the whole family, the family's."""
+    if lang == "en":
+        return alert.item_name
+    item = catalog.item_for_code(alert.hs)
+    if item is None:
+        return alert.item_name
+    group = catalog.groups.get(item.group)
+    if group is not None and alert.item_name == group.names["en"]:
+        return group.names[lang]
+    return item.names[lang]
 
 
 def _source_names() -> dict[str, str]:
     return {s.id: s.name for s in load_specs().values()}
 
 
-def _prior_figure(prior: Prior, text: str) -> Figure:
-    return Figure(prior.share, text, prior.source, prior.url, prior.known)
+def _prior_figure(prior: Prior, text: str, lang: Lang) -> Figure:
+    return Figure(prior.share, text, prior.source, prior.url, prior.known, _full_stop(lang))
 
 
 def _received(
-    store: Store, catalog: Catalog, watcher: str, item: Item, supplier: str
+    store: Store, catalog: Catalog, watcher: str, item: Item, supplier: str, lang: Lang = "en"
 ) -> tuple[Figure | None, dict[str, float]]:
     """The value ``watcher`` received of the item from ``supplier`` over the 12 months to the
     newest month held, the same per partner from the watcher's own import statistics (for
@@ -174,20 +219,26 @@ def _received(
         newest = max(r["period"] for r in chosen)
         start = _months_before(newest, EXPOSURE_MONTHS)
         total = sum(float(r["value_usd"]) for r in chosen if start < r["period"] <= newest)
+        t = translator(lang)
+        supplier_name = _country(catalog, supplier, lang)
         reported_by = (
-            "its own import statistics"
+            t.gettext("its own import statistics")
             if chosen is not mirror
-            else (f"{catalog.country_name(supplier)}'s reported exports")
+            else t.gettext("{supplier}'s reported exports").format(supplier=supplier_name)
         )
         source = names.get(str(chosen[0]["source_id"]), str(chosen[0]["source_id"]))
-        figure = Figure(
-            total,
-            f"{catalog.country_name(watcher)} received {_money(total)} of {item.names['en']} "
-            f"from {catalog.country_name(supplier)} in the 12 months to {newest:%b %Y} "
-            f"({reported_by})",
-            source,
-            known=newest,
+        text = t.gettext(
+            "{watcher} received {money} of {item} from {supplier} in the 12 months to "
+            "{month} ({reported_by})"
+        ).format(
+            watcher=_country(catalog, watcher, lang),
+            money=money_text(total, lang),
+            item=item.names[lang],
+            supplier=supplier_name,
+            month=month_text(newest, lang),
+            reported_by=reported_by,
         )
+        figure = Figure(total, text, source, known=newest, full_stop=_full_stop(lang))
     return figure, dict(by_partner)
 
 
@@ -197,14 +248,29 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 
 
 def exposure(
-    store: Store, catalog: Catalog, alert: Alert, watcher: str | None, day: dt.date
+    store: Store,
+    catalog: Catalog,
+    alert: Alert,
+    watcher: str | None,
+    day: dt.date,
+    lang: str = "en",
 ) -> Exposure:
-    """The watcher's stake in ``alert`` as known on ``day`` (see module)."""
+    """The watcher's stake in ``alert`` as known on ``day`` (see module), said in ``lang``."""
+    lang = checked(lang)
+    t = translator(lang)
     item = catalog.item_for_code(alert.hs)
     if item is None:
-        return Exposure(watcher, None, None, (), (f"{alert.hs} is not in this node's catalogue",))
+        return Exposure(
+            watcher,
+            None,
+            None,
+            (),
+            (t.gettext("{code} is not in this node's catalogue").format(code=alert.hs),),
+        )
     group, supplier = item.group, alert.supplier
-    family = _family_name(catalog, group)
+    family = _family_name(catalog, group, lang)
+    goods = item.names[lang]
+    supplier_name = _country(catalog, supplier, lang) if supplier is not None else ""
     priors = load_priors()
     unknown: list[str] = []
     dependence: Figure | None = None
@@ -212,28 +278,40 @@ def exposure(
     by_partner: dict[str, float] = {}
     alternatives: list[Alternative] = []
     if watcher is None:
-        unknown.append("No watching country chosen: exposure is per country.")
+        unknown.append(t.gettext("No watching country chosen: exposure is per country."))
     else:
-        who = catalog.country_name(watcher)
+        who = _country(catalog, watcher, lang)
         table = priors.importer_dependence.get(watcher, {}).get(group, {})
         if supplier is not None:
             prior = as_of(table.get(supplier, []), day)
             if prior is not None:
                 dependence = _prior_figure(
                     prior,
-                    f"{who} took {_pct(prior.share)} of its {family} from "
-                    f"{catalog.country_name(supplier)} ({prior.basis})",
+                    t.gettext(
+                        "{watcher} took {share} of its {family} from {supplier} ({basis})"
+                    ).format(
+                        watcher=who,
+                        share=_pct(prior.share),
+                        family=family,
+                        supplier=supplier_name,
+                        basis=prior.basis,
+                    ),
+                    lang,
                 )
             else:
                 unknown.append(
-                    f"{who}'s dependence on {catalog.country_name(supplier)} for {family}: "
-                    "unknown (no dated import figure held)."
+                    t.gettext(
+                        "{watcher}'s dependence on {supplier} for {family}: "
+                        "unknown (no dated import figure held)."
+                    ).format(watcher=who, supplier=supplier_name, family=family)
                 )
-            received, by_partner = _received(store, catalog, watcher, item, supplier)
+            received, by_partner = _received(store, catalog, watcher, item, supplier, lang)
             if received is None:
                 unknown.append(
-                    f"Value {who} receives of {item.names['en']} from "
-                    f"{catalog.country_name(supplier)}: unknown (no trade rows held)."
+                    t.gettext(
+                        "Value {watcher} receives of {item} from {supplier}: "
+                        "unknown (no trade rows held)."
+                    ).format(watcher=who, item=goods, supplier=supplier_name)
                 )
         else:
             known = {s: p for s, v in table.items() if (p := as_of(v, day)) is not None}
@@ -241,11 +319,23 @@ def exposure(
                 top = max(known, key=lambda s: known[s].share)
                 dependence = _prior_figure(
                     known[top],
-                    f"{who}'s largest supplier of {family} is {catalog.country_name(top)}, "
-                    f"{_pct(known[top].share)} ({known[top].basis})",
+                    t.gettext(
+                        "{watcher}'s largest supplier of {family} is {supplier}, {share} ({basis})"
+                    ).format(
+                        watcher=who,
+                        family=family,
+                        supplier=_country(catalog, top, lang),
+                        share=_pct(known[top].share),
+                        basis=known[top].basis,
+                    ),
+                    lang,
                 )
             else:
-                unknown.append(f"{who}'s suppliers of {family}: unknown (no dated figure held).")
+                unknown.append(
+                    t.gettext(
+                        "{watcher}'s suppliers of {family}: unknown (no dated figure held)."
+                    ).format(watcher=who, family=family)
+                )
         # Alternatives: the watcher's other suppliers first (its own figures), then its own
         # import statistics, then the world's other producers.
         for country, vintages in table.items():
@@ -254,9 +344,11 @@ def exposure(
                 alternatives.append(
                     Alternative(
                         country,
-                        catalog.country_name(country),
+                        _country(catalog, country, lang),
                         prior.share,
-                        f"of {who}'s {family} imports",
+                        t.gettext("of {watcher}'s {family} imports").format(
+                            watcher=who, family=family
+                        ),
                         prior.source,
                         prior.url,
                     )
@@ -268,10 +360,12 @@ def exposure(
             alternatives.append(
                 Alternative(
                     country,
-                    catalog.country_name(country),
+                    _country(catalog, country, lang),
                     value / total if total else None,
-                    f"of {who}'s imports of {item.names['en']}, last 12 months",
-                    "trade statistics held by this node",
+                    t.gettext("of {watcher}'s imports of {item}, last 12 months").format(
+                        watcher=who, item=goods
+                    ),
+                    t.gettext("trade statistics held by this node"),
                 )
             )
     for country, vintages in priors.supplier_share.get(group, {}).items():
@@ -284,15 +378,19 @@ def exposure(
             alternatives.append(
                 Alternative(
                     country,
-                    catalog.country_name(country),
+                    _country(catalog, country, lang),
                     prior.share,
-                    f"of world {family} supply",
+                    t.gettext("of world {family} supply").format(family=family),
                     prior.source,
                     prior.url,
                 )
             )
     if not alternatives:
-        unknown.append(f"Other suppliers of {family}: unknown (this node holds no figure on them).")
+        unknown.append(
+            t.gettext(
+                "Other suppliers of {family}: unknown (this node holds no figure on them)."
+            ).format(family=family)
+        )
     ranked = sorted(alternatives, key=lambda a: -(a.share or 0.0))[:TOP_ALTERNATIVES]
     return Exposure(watcher, dependence, received, tuple(ranked), tuple(unknown))
 
@@ -304,45 +402,83 @@ _TRADE_REF = re.compile(
 )
 _PRICE_REF = re.compile(r"^price:(?P<source>[^:]+):(?P<series>[^@]+)@(?P<month>\d{4}-\d{2}):")
 _EXPECTED = re.compile(r"value (?P<value>[\d.,]+) vs expected (?P<expected>[\d.,]+)")
-_KIND_WORDS = {
-    "value_drop": "fell",
-    "drop": "fell",
-    "unit_value_jump": "unit value jumped",
-    "price_jump": "price jumped",
-    "surge": "surged",
-}
 
 
-def _month_words(text: str) -> str:
-    return dt.date.fromisoformat(text + "-01").strftime("%b %Y")
+def _kind_words(kind: str, lang: Lang) -> str:
+    """What an anomaly did, as the verb of :func:`evidence_words`."""
+    t = translator(lang)
+    words = {
+        "value_drop": t.gettext("fell"),
+        "drop": t.gettext("fell"),
+        "unit_value_jump": t.gettext("unit value jumped"),
+        "price_jump": t.gettext("price jumped"),
+        "surge": t.gettext("surged"),
+    }
+    return words.get(kind, kind.replace("_", " "))
 
 
-def evidence_words(e: Evidence, catalog: Catalog) -> str:
-    """One evidence record in plain English, for people who do not read refs and z-scores."""
+def _month_words(text: str, lang: Lang = "en") -> str:
+    return month_text(dt.date.fromisoformat(text + "-01"), lang)
+
+
+def evidence_words(e: Evidence, catalog: Catalog, lang: str = "en") -> str:
+    """One evidence record in plain words, for people who do not read refs and z-scores."""
+    lang = checked(lang)
+    t = translator(lang)
     if e.kind == "trade_anomaly" and (m := _TRADE_REF.match(e.ref)):
-        reporter = catalog.country_name(m["reporter"])
-        partner = "all partners" if m["partner"] == "*" else catalog.country_name(m["partner"])
+        reporter = _country(catalog, m["reporter"], lang)
+        partner = (
+            t.gettext("all partners")
+            if m["partner"] == "*"
+            else _country(catalog, m["partner"], lang)
+        )
         item = catalog.item_for_code(m["code"]) if m["code"].isdigit() else None
-        goods = item.names["en"] if item else _family_name(catalog, m["code"])
-        verb = _KIND_WORDS.get(m["kind"], m["kind"].replace("_", " "))
-        month = _month_words(m["month"])
-        line = f"{reporter}'s {m['flow']}s of {goods} to {partner} {verb} in {month}"
+        goods = item.names[lang] if item else _family_name(catalog, m["code"], lang)
+        fill = {
+            "reporter": reporter,
+            "goods": goods,
+            "partner": partner,
+            "verb": _kind_words(m["kind"], lang),
+            "month": _month_words(m["month"], lang),
+        }
+        if m["flow"] == "export":
+            line = t.gettext("{reporter}'s exports of {goods} to {partner} {verb} in {month}")
+        elif m["flow"] == "import":
+            line = t.gettext("{reporter}'s imports of {goods} to {partner} {verb} in {month}")
+        else:
+            # Another flow (re-exports): its name is the data's own word.
+            line = t.gettext("{reporter}'s {flow}s of {goods} to {partner} {verb} in {month}")
+            fill["flow"] = m["flow"]
+        line = line.format(**fill)
         if (x := _EXPECTED.search(e.summary)) is not None:
-            line += f" ({x['value']} against {x['expected']} expected)"
+            line += t.gettext(" ({value} against {expected} expected)").format(
+                value=x["value"], expected=x["expected"]
+            )
         return line
     if e.kind == "price_anomaly" and (m := _PRICE_REF.match(e.ref)):
-        series = m["series"].replace("_", " ")
-        figure = f" to {e.figure:,.2f}" if e.figure is not None else ""
-        return f"The {series} price jumped{figure} in {_month_words(m['month'])}"
+        series = m["series"].replace("_", " ")  # the source's own series name: data
+        month = _month_words(m["month"], lang)
+        if e.figure is not None:
+            return t.gettext("The {series} price jumped to {figure} in {month}").format(
+                series=series, figure=f"{e.figure:,.2f}", month=month
+            )
+        return t.gettext("The {series} price jumped in {month}").format(series=series, month=month)
     return e.summary
 
 
 def reason(
-    alert: Alert, lines: Sequence[EvidenceLine], catalog: Catalog, exposure_: Exposure
+    alert: Alert,
+    lines: Sequence[EvidenceLine],
+    catalog: Catalog,
+    exposure_: Exposure,
+    lang: str = "en",
 ) -> list[str]:
     """Why the alert stands at its level, in sentences: what happened (events grouped by what
     they say, with how many sources and when), what the figures show, and what the watcher
-    has at stake."""
+    has at stake. The events' own words are their English rendering (English by design,
+    docs/text.md): they stay English inside a translated sentence."""
+    lang = checked(lang)
+    t = translator(lang)
     out: list[str] = []
     events = [ln for ln in lines if ln.evidence.kind == "event"]
     groups: dict[str, list[EvidenceLine]] = defaultdict(list)
@@ -353,61 +489,92 @@ def reason(
         dates = sorted(d for ln in members if (d := ln.evidence.date) is not None)
         outlets = {ln.evidence.source for ln in members if ln.evidence.source}
         documents = sum(ln.documents for ln in members)
-        first = "%d %b" if dates and dates[0].year == dates[-1].year else "%d %b %Y"
-        when = (
-            f" between {dates[0]:{first}} and {dates[-1]:%d %b %Y}"
-            if dates and dates[0] != dates[-1]
-            else (f" on {dates[0]:%d %b %Y}" if dates else "")
-        )
-        count = f"{documents} report{'s' if documents > 1 else ''}"
+        count = t.ngettext("{n} report", "{n} reports", documents).format(n=documents)
         if len(outlets) > 1:
-            count += f" from {len(outlets)} sources"
-        out.append(f"{key}: {count}{when}.")
+            count = t.gettext("{reports} from {n} sources").format(reports=count, n=len(outlets))
+        if dates and dates[0] != dates[-1]:
+            same_year = dates[0].year == dates[-1].year
+            out.append(
+                t.gettext("{what}: {count} between {start} and {end}.").format(
+                    what=key,
+                    count=count,
+                    start=day_text(dates[0], lang, year=not same_year),
+                    end=day_text(dates[-1], lang),
+                )
+            )
+        elif dates:
+            out.append(
+                t.gettext("{what}: {count} on {day}.").format(
+                    what=key, count=count, day=day_text(dates[0], lang)
+                )
+            )
+        else:
+            out.append(t.gettext("{what}: {count}.").format(what=key, count=count))
     if len(groups) > 3:
-        out.append(f"{len(groups) - 3} more kinds of report; see the evidence.")
+        out.append(
+            t.gettext("{n} more kinds of report; see the evidence.").format(n=len(groups) - 3)
+        )
     figures = [ln for ln in lines if ln.evidence.kind in ("trade_anomaly", "price_anomaly")]
     for ln in figures[:3]:
-        out.append(evidence_words(ln.evidence, catalog) + ".")
+        out.append(evidence_words(ln.evidence, catalog, lang) + _full_stop(lang))
     if len(figures) > 3:
-        out.append(f"{len(figures) - 3} more unusual figures; see the evidence.")
+        out.append(
+            t.gettext("{n} more unusual figures; see the evidence.").format(n=len(figures) - 3)
+        )
     if not out:
-        out.append("No evidence is attached to this version; the level holds from earlier ones.")
+        out.append(
+            t.gettext("No evidence is attached to this version; the level holds from earlier ones.")
+        )
     if exposure_.dependence is not None:
-        out.append(exposure_.dependence.text + ".")
+        out.append(exposure_.dependence.sentence)
     elif exposure_.received is not None:
-        out.append(exposure_.received.text + ".")
+        out.append(exposure_.received.sentence)
     if "one voice only" in alert.summary:
-        out.append("Only one independent source so far: the level is capped until a second.")
+        out.append(
+            t.gettext("Only one independent source so far: the level is capped until a second.")
+        )
     return out
 
 
 # -- actions and history ----------------------------------------------------------------------
 @cache
-def _actions() -> dict[str, list[str]]:
+def _actions() -> dict[str, dict[str, list[str]]]:
+    """Per level, the steps in each language (``actions.yaml``)."""
     text = resources.files("ews.report").joinpath("actions.yaml").read_text("utf-8")
-    data: dict[str, list[str]] = yaml.safe_load(text)
+    data: dict[str, dict[str, list[str]]] = yaml.safe_load(text)
     return data
 
 
-def actions(alert: Alert, catalog: Catalog, exposure_: Exposure) -> list[str]:
+def actions(alert: Alert, catalog: Catalog, exposure_: Exposure, lang: str = "en") -> list[str]:
     """Suggested steps for the alert's level, filled in with its item, supplier, watcher and
     alternatives."""
+    lang = checked(lang)
+    t = translator(lang)
     if alert.msg_type == "Cancel":
-        return ["Closed: no action; keep the evidence for the record."]
-    alternatives = (
-        ", ".join(
-            f"{a.name} ({_pct(a.share)} {a.what})" if a.share is not None else a.name
+        return [t.gettext("Closed: no action; keep the evidence for the record.")]
+    alternatives = list_text(
+        [
+            t.gettext("{name} ({share} {what})").format(
+                name=a.name, share=_pct(a.share), what=a.what
+            )
+            if a.share is not None
+            else a.name
             for a in exposure_.alternatives
-        )
-        or "none known to this node"
-    )
+        ],
+        lang,
+    ) or t.gettext("none known to this node")
     fill = {
-        "item": alert.item_name,
-        "supplier": catalog.country_name(alert.supplier) if alert.supplier else "the suppliers",
-        "watcher": catalog.country_name(exposure_.watcher) if exposure_.watcher else "your country",
+        "item": _alert_item(catalog, alert, lang),
+        "supplier": _country(catalog, alert.supplier, lang)
+        if alert.supplier
+        else t.gettext("the suppliers"),
+        "watcher": _country(catalog, exposure_.watcher, lang)
+        if exposure_.watcher
+        else t.gettext("your country"),
         "alternatives": alternatives,
     }
-    return [step.format(**fill) for step in _actions().get(alert.level, [])]
+    steps = _actions().get(alert.level, {})
+    return [step.format(**fill) for step in steps.get(lang, [])]
 
 
 @dataclass(frozen=True)
@@ -422,9 +589,11 @@ class Step:
         return {"date": self.day.isoformat(), "level": self.level, "text": self.text}
 
 
-def history(versions: Sequence[Alert], day: dt.date) -> list[Step]:
+def history(versions: Sequence[Alert], day: dt.date, lang: str = "en") -> list[Step]:
     """The alert's levels as steps people read: raised, lowered, closed, each with how long
     the level held; versions that kept the level are folded into their step."""
+    lang = checked(lang)
+    t = translator(lang)
     steps: list[Step] = []
     changes = [
         v
@@ -436,42 +605,68 @@ def history(versions: Sequence[Alert], day: dt.date) -> list[Step]:
         end = changes[n + 1].sent.date() if n + 1 < len(changes) else day
         held = (end - start).days
         span = (
-            f"held {held // 7} week{'s' if held // 7 != 1 else ''}"
+            t.ngettext("held {n} week", "held {n} weeks", held // 7).format(n=held // 7)
             if held >= 14
-            else f"held {held} day{'s' if held != 1 else ''}"
+            else t.ngettext("held {n} day", "held {n} days", held).format(n=held)
         )
+        level = level_name(v.level, lang)
         if v.msg_type == "Cancel":
-            text = f"closed, back to {v.level}"
+            text = t.gettext("closed, back to {level}").format(level=level)
         elif n == 0:
-            text = f"raised at {v.level}"
+            text = t.gettext("raised at {level}").format(level=level)
         else:
             before = changes[n - 1].level
-            text = f"{'raised' if level_rank(v.level) > level_rank(before) else 'lowered'} "
-            text += f"to {v.level} (from {before})"
+            change = (
+                t.gettext("raised to {level} (from {before})")
+                if level_rank(v.level) > level_rank(before)
+                else t.gettext("lowered to {level} (from {before})")
+            )
+            text = change.format(level=level, before=level_name(before, lang))
         if v.msg_type != "Cancel":
-            text += f"; {span}" + (" so far" if n + 1 == len(changes) else "")
+            joined = (
+                t.gettext("{step}; {span} so far")
+                if n + 1 == len(changes)
+                else t.gettext("{step}; {span}")
+            )
+            text = joined.format(step=text, span=span)
         steps.append(Step(start, v.level, text))
     return steps
 
 
-def this_week(versions: Sequence[Alert], day: dt.date) -> str:
+def this_week(versions: Sequence[Alert], day: dt.date, lang: str = "en") -> str:
     """What changed in the seven days to ``day``, in a phrase."""
+    lang = checked(lang)
+    t = translator(lang)
     start = day - WEEK
     recent = [v for v in versions if start < v.sent.date() <= day]
     last = versions[-1]
     if not recent:
         new = [e for e in last.evidence if e.date is not None and start < e.date <= day]
         if new:
-            return f"no level change; {len(new)} new piece{'s' if len(new) > 1 else ''} of evidence"
-        return f"no change since {last.sent:%d %b %Y}"
+            return t.ngettext(
+                "no level change; {n} new piece of evidence",
+                "no level change; {n} new pieces of evidence",
+                len(new),
+            ).format(n=len(new))
+        return t.gettext("no change since {day}").format(day=day_text(last.sent.date(), lang))
     before = [v for v in versions if v.sent.date() <= start]
     if not before:
-        return f"new this week: raised at {recent[0].level} on {recent[0].sent:%d %b}"
+        return t.gettext("new this week: raised at {level} on {day}").format(
+            level=level_name(recent[0].level, lang),
+            day=day_text(recent[0].sent.date(), lang, year=False),
+        )
     was, now = before[-1].level, recent[-1].level
+    when = day_text(recent[-1].sent.date(), lang, year=False)
     if was == now:
-        return f"updated {recent[-1].sent:%d %b}, still {now}"
-    verb = "raised" if level_rank(now) > level_rank(was) else "lowered"
-    return f"{verb} from {was} to {now} on {recent[-1].sent:%d %b}"
+        return t.gettext("updated {day}, still {level}").format(
+            day=when, level=level_name(now, lang)
+        )
+    change = (
+        t.gettext("raised from {was} to {now} on {day}")
+        if level_rank(now) > level_rank(was)
+        else t.gettext("lowered from {was} to {now} on {day}")
+    )
+    return change.format(was=level_name(was, lang), now=level_name(now, lang), day=when)
 
 
 # -- the card ---------------------------------------------------------------------------------
@@ -487,7 +682,7 @@ class AlertCard:
     evidence: list[EvidenceLine]
     changed: str
     words: list[str] = field(default_factory=list)
-    """Each evidence line in plain English (:func:`evidence_words`)."""
+    """Each evidence line in plain words (:func:`evidence_words`)."""
     versions: list[Alert] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -535,26 +730,28 @@ def alert_card(
     *,
     watcher: str | None,
     day: dt.date,
+    lang: str = "en",
 ) -> AlertCard:
     """The card of one alert (its versions, oldest first) for ``watcher`` (its own importer
-    when it has one) as of ``day``."""
+    when it has one) as of ``day``, in ``lang``."""
+    lang = checked(lang)
     last = versions[-1]
     watcher = last.importer or watcher
     source = next((a for a in reversed(versions) if a.evidence), last)
     lines = explain_evidence(store, catalog, glossary, source.evidence)
-    stake = exposure(store, catalog, last, watcher, day)
+    stake = exposure(store, catalog, last, watcher, day, lang)
     peak = LEVELS[max(level_rank(v.level) for v in versions)]
     return AlertCard(
         alert=last,
         peak=peak,
         watcher=watcher,
-        reason=reason(last, lines, catalog, stake),
+        reason=reason(last, lines, catalog, stake, lang),
         exposure=stake,
-        actions=actions(last, catalog, stake),
-        history=history(versions, day),
+        actions=actions(last, catalog, stake, lang),
+        history=history(versions, day, lang),
         evidence=lines,
-        changed=this_week(versions, day),
-        words=[evidence_words(ln.evidence, catalog) for ln in lines],
+        changed=this_week(versions, day, lang),
+        words=[evidence_words(ln.evidence, catalog, lang) for ln in lines],
         versions=list(versions),
     )
 
@@ -564,7 +761,7 @@ def alert_card(
 class NowAlert:
     entry: BoardEntry
     scope: str
-    """"own watchlist", "world supply" or "supplier of <watcher>"."""
+    """"own watchlist", "world supply" or "supplier of <watcher>" (in the view's language)."""
     exposure: Exposure
     changed: str
 
@@ -599,6 +796,8 @@ class NowView:
     closed_this_week: list[BoardEntry]
     total_alerts: int
     """Every alert stored (any status), to tell an empty store from a quiet day."""
+    lang: Lang = "en"
+    """The language of the view's sentences (this week, scope, exposure, notes)."""
 
     @property
     def stale(self) -> list[Freshness]:
@@ -611,19 +810,21 @@ class NowView:
 
     def empty_text(self) -> str:
         """What is true when no open alert touches the country."""
+        t = translator(self.lang)
         if self.total_alerts == 0:
-            return (
+            return t.gettext(
                 "No alerts have been raised on this node yet: run ews assess after ingesting data."
             )
-        text = "No open alert touches this country today."
         newest = self.newest_data
         if self.stale and newest is not None:
-            text += (
-                f" But the newest data held are from {newest:%d %b %Y}: "
-                f"{len(self.stale)} source{'s are' if len(self.stale) > 1 else ' is'} behind, "
-                "so this says nothing about what happened since."
-            )
-        return text
+            return t.ngettext(
+                "No open alert touches this country today. But the newest data held are from "
+                "{day}: {n} source is behind, so this says nothing about what happened since.",
+                "No open alert touches this country today. But the newest data held are from "
+                "{day}: {n} sources are behind, so this says nothing about what happened since.",
+                len(self.stale),
+            ).format(day=day_text(newest, self.lang), n=len(self.stale))
+        return t.gettext("No open alert touches this country today.")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -639,6 +840,54 @@ class NowView:
             "newest_data": self.newest_data.isoformat() if self.newest_data else None,
             "empty": self.empty_text() if not self.alerts else None,
         }
+
+
+def _days(n: float, lang: Lang) -> str:
+    t = translator(lang)
+    return t.gettext("a day") if n == 1 else t.gettext("{n} days").format(n=f"{n:g}")
+
+
+def freshness_note(f: Freshness, lang: str = "en") -> str:
+    """A source's freshness note in ``lang``. A file source's is said from its fields in the
+    same words as the sources layer's English ``note`` (tests/report hold them together); a
+    live source's English note is its poller's own record (with its error), which Korean and
+    Japanese sum up as the poller's state and last success."""
+    lang = checked(lang)
+    t = translator(lang)
+    if f.kind.startswith("live "):
+        if lang == "en":
+            return f.note
+        last = day_text(f.received.date(), lang) if f.received else None
+        if f.state == "disabled":
+            return t.gettext("not polled (disabled)")
+        if last is None:
+            return (
+                t.gettext("failing: never succeeded")
+                if f.state == "failing"
+                else t.gettext("not polled yet")
+            )
+        if f.state == "ok":
+            return t.gettext("polled: last success {day}").format(day=last)
+        if f.state == "failing":
+            return t.gettext("failing: last success {day}").format(day=last)
+        return t.gettext("behind: last success {day}").format(day=last)
+    if f.newest is None:
+        return t.gettext("no dated data held")
+    if f.stale and f.due is not None:
+        return t.gettext(
+            "newest data {newest}, {age} days old: data to about {due} should be public by now "
+            "({basis}); alerts cannot see what came after"
+        ).format(
+            newest=day_text(f.newest, lang),
+            age=f.age_days,
+            due=day_text(f.due, lang),
+            basis=f.lag_basis,  # the source's schedule as published: data
+        )
+    if f.every_days is None or f.lag_days is None:
+        return f.note
+    return t.gettext("up to date: new data every {every}, public {lag} later").format(
+        every=_days(f.every_days, lang), lag=_days(f.lag_days, lang)
+    )
 
 
 def _buys_from(
@@ -672,9 +921,12 @@ def now_view(
     day: dt.date,
     include_red: bool,
     stale_after: float,
+    lang: str = "en",
 ) -> NowView:
     """The now view of ``country`` on ``day`` (see module): the alerts as they stood that
-    day, so a past day shows what the node said then."""
+    day, so a past day shows what the node said then; its sentences in ``lang``."""
+    lang = checked(lang)
+    t = translator(lang)
     every = [a for a in alerts if a.sent.date() <= day]
     entries = board(every, BoardFilter(status="all", include_red=include_red))
     by_id: dict[str, list[Alert]] = defaultdict(list)
@@ -693,21 +945,26 @@ def now_view(
                 closed.append(entry)
             continue
         if a.importer == country:
-            scope = "own watchlist"
+            scope = t.gettext("own watchlist")
         elif a.supplier is None:
-            scope = "world supply"
+            scope = t.gettext("world supply")
         elif a.supplier == country:
             elsewhere += 1  # the country's own output: not an import risk
             continue
         elif _buys_from(store, catalog, country, a, day, memo):
-            scope = f"supplier of {catalog.country_name(country)}"
+            scope = t.gettext("supplier of {country}").format(
+                country=_country(catalog, country, lang)
+            )
         else:
             elsewhere += 1
             continue
         versions = sorted(by_id[a.alert_id], key=lambda v: v.version)
         shown.append(
             NowAlert(
-                entry, scope, exposure(store, catalog, a, country, day), this_week(versions, day)
+                entry,
+                scope,
+                exposure(store, catalog, a, country, day, lang),
+                this_week(versions, day, lang),
             )
         )
     shown.sort(key=lambda n: (-level_rank(n.entry.alert.level), -n.entry.alert.score))
@@ -715,10 +972,14 @@ def now_view(
         country=country,
         day=day,
         alerts=shown,
-        freshness=data_freshness(store, day, stale_after=stale_after),
+        freshness=[
+            replace(f, note=freshness_note(f, lang))
+            for f in data_freshness(store, day, stale_after=stale_after)
+        ],
         elsewhere=elsewhere,
         closed_this_week=closed,
         total_alerts=len(entries),
+        lang=lang,
     )
 
 

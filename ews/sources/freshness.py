@@ -9,6 +9,10 @@ month). A source is *stale* when the newest data held are older than one period 
 plus a grace of a period's tenth (at least a day): the data that should be public by now are
 not in the store. Live sources (``ews sources add``) answer for themselves through
 :func:`~ews.sources.live.status.source_statuses`, whose lag is measured on what they publish.
+
+The ``note`` is English. The facts it is made of are fields too (``every_days``, ``due``,
+``state``), so the report layer, which speaks Korean and Japanese and which this layer may not
+import, can say the same in another language (``ews.report.now.freshness_note``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ class Freshness:
     """Days from ``newest`` to the day asked about."""
     stale: bool
     note: str
+    """In English; see the module."""
+    state: str = ""
+    """File sources: fresh, stale or empty (no dated data); live sources: their poller's
+    state (ok, stale, failing, never, disabled)."""
+    every_days: float | None = None
+    """How often a file source publishes (declared or assumed)."""
+    due: dt.date | None = None
+    """A stale file source: the day its data should reach by now."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +124,7 @@ def data_freshness(store: Store, day: dt.date, *, stale_after: float) -> list[Fr
         age = (day - newest).days if newest is not None else None
         allowed = every + lag + max(1.0, every / 10)
         stale = age is None or age > allowed
+        due: dt.date | None = None
         if newest is None:
             note = "no dated data held"
         elif stale:
@@ -135,6 +148,9 @@ def data_freshness(store: Store, day: dt.date, *, stale_after: float) -> list[Fr
                 age_days=age,
                 stale=stale,
                 note=note,
+                state="empty" if newest is None else "stale" if stale else "fresh",
+                every_days=every,
+                due=due,
             )
         )
     for status in live.values():
@@ -155,6 +171,7 @@ def data_freshness(store: Store, day: dt.date, *, stale_after: float) -> list[Fr
                 age_days=age,
                 stale=status.stale or status.state in ("failing", "never"),
                 note=status.note or status.state,
+                state=status.state,
             )
         )
     return out

@@ -835,6 +835,7 @@ def alert_page(request: Request, alert_id: str) -> Response:
             versions,
             watcher=watcher or default_watcher(),
             day=_today(),
+            lang=_language(request)[0],  # the card's sentences in the page's language
         )
     return _page(
         request,
@@ -876,6 +877,7 @@ def now_page(request: Request) -> Response:
             day=day,
             include_red="admin" in key.scopes,
             stale_after=get_settings().source_stale_after,
+            lang=_language(request)[0],  # the view's sentences in the page's language
         )
     return _page(request, "now.html", key, view=view, watchers=load_config().watchlist)
 

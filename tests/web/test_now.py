@@ -119,3 +119,58 @@ def test_now_page_and_alert_card_page(api: Api) -> None:
     # The default country is the node's first watching country.
     assert "South Korea" in c.get("/now").text
     assert c.get("/now?country=Atlantis").status_code == 422
+
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def test_now_and_card_api_in_korean_and_japanese(api: Api) -> None:
+    """?lang=ko|ja: the sentences in the language, the keys and level codes as in English."""
+    day = _sample_day(api)
+    english = _now(api, country="KR", as_of=day)
+    ko = _now(api, country="KR", as_of=day, lang="ko")
+    assert set(ko) == set(english) and len(ko["alerts"]) == len(english["alerts"])  # type: ignore[arg-type]
+    for a in ko["alerts"]:  # type: ignore[attr-defined]
+        assert a["scope"] in ("자국 감시 목록", "세계 공급", "한국의 공급국")
+        assert HANGUL.search(a["this_week"]) and a["level"] in LEVELS
+        stake = a["exposure"]
+        said = (stake["dependence"] or stake["received"] or {}).get("text") or stake["unknown"][0]
+        assert HANGUL.search(said)
+    assert all(HANGUL.search(f["note"]) for f in ko["freshness"])  # type: ignore[attr-defined]
+    first = english["alerts"][0]  # type: ignore[index]
+    r = api.client().get(
+        f"/api/v1/alerts/{first['id']}/card",
+        params={"as_of": day, "lang": "ja"},
+        headers=api.auth(),
+    )
+    assert r.status_code == 200, r.text
+    card = r.json()
+    assert re.match(r"^(注意|警戒|厳重警戒|深刻)で発令", card["history"][0]["text"])
+    assert card["history"][0]["level"] in LEVELS
+    assert card["actions"] and all(KANA.search(step) for step in card["actions"])
+    assert any(KANA.search(line) for line in card["reason"]) and KANA.search(card["this_week"])
+    assert "Score" in card["score_formula"]  # the formula is for specialists: as computed
+
+
+def test_api_refuses_an_unknown_language(api: Api) -> None:
+    c = api.client()
+    r = c.get("/api/v1/now", params={"lang": "xx"}, headers=api.auth())
+    assert r.status_code == 422 and "lang" in r.text
+    first = _now(api, country="KR", as_of=_sample_day(api))["alerts"][0]  # type: ignore[index]
+    card = c.get(f"/api/v1/alerts/{first['id']}/card", params={"lang": "fr"}, headers=api.auth())
+    assert card.status_code == 422
+
+
+def test_now_and_card_pages_speak_the_page_language(api: Api) -> None:
+    c = _signed_in(api)
+    day = _sample_day(api)
+    ko = c.get(f"/now?country=KR&as_of={day}&lang=ko").text
+    assert re.search(r'<p class="note">(자국 감시 목록|세계 공급|한국의 공급국) · ', ko)
+    link = re.search(r'href="(/alerts/[^"?]+)\?watcher=KR"', ko)
+    assert link is not None
+    ja = c.get(f"{link[1]}?watcher=KR&lang=ja").text
+    history = re.search(r'<ol id="card-history">(.*?)</ol>', ja, re.DOTALL)
+    assert history is not None and "で発令" in history[1]
+    actions = re.search(r'<ol class="actions">(.*?)</ol>', ja, re.DOTALL)
+    assert actions is not None and KANA.search(actions[1])

@@ -20,6 +20,7 @@ from ews.api.deps import (
     StoreReaderDep,
     country_code,
 )
+from ews.report.i18n import Lang
 from ews.report.now import alert_card, default_watcher, now_view
 from ews.risk.inputs import newest_local_date
 from ews.settings import get_settings
@@ -32,6 +33,17 @@ AsOf = Annotated[
         alias="as_of",
         description="The day to look from (default: today where the day is furthest ahead, "
         "so a story dated today in Seoul counts).",
+    ),
+]
+
+
+# The sentences' language; anything but en, ko or ja is refused (422), unlike the dashboard,
+# which falls back to English: an API client asked for something it did not get.
+Language = Annotated[
+    Lang,
+    Query(
+        description="Language of the sentences (this week, reason, exposure, actions, notes): "
+        "en, ko or ja. JSON keys, level codes and data as published stay as they are."
     ),
 ]
 
@@ -52,6 +64,7 @@ def now(
         str | None, Query(description="Watching country, name or code (default: the node's).")
     ] = None,
     as_of: AsOf = None,
+    lang: Language = "en",
 ) -> m.NowOut:
     """Open alerts that touch the watching country, ranked by level then score, each with
     what changed this week and the country's exposure, and the freshness of every source."""
@@ -66,6 +79,7 @@ def now(
             day=day,
             include_red="admin" in key.scopes,
             stale_after=get_settings().source_stale_after,
+            lang=lang,
         )
     return m.NowOut.model_validate(view.as_json())
 
@@ -82,6 +96,7 @@ def card(
         Query(description="Whose exposure to show for a global alert (default: the node's)."),
     ] = None,
     as_of: AsOf = None,
+    lang: Language = "en",
 ) -> m.AlertCardOut:
     """One alert as a card: the reason in words, evidence with English renderings, the
     watcher's exposure and alternative suppliers with sources, suggested actions, history."""
@@ -92,5 +107,5 @@ def card(
         admin = "admin" in key.scopes
         if not versions or not all(visible(a, include_red=admin) for a in versions):
             raise HTTPException(404, f"no alert {alert_id!r}")
-        result = alert_card(store, catalog, glossary, versions, watcher=code, day=day)
+        result = alert_card(store, catalog, glossary, versions, watcher=code, day=day, lang=lang)
     return m.AlertCardOut.model_validate(result.as_json())
