@@ -126,6 +126,22 @@ def board(alerts: Iterable[Alert], f: BoardFilter) -> list[BoardEntry]:
     ]
 
 
+SORTS = ("severity", "newest")
+
+
+def by_severity(entries: Iterable[BoardEntry]) -> list[BoardEntry]:
+    """Worst first, as an analyst reads a board: open alerts before closed ones, then by level
+    now (a closed one by its peak), then by score, then the newest."""
+
+    def key(e: BoardEntry) -> tuple[int, int, float, float]:
+        a = e.alert
+        closed = a.msg_type == "Cancel"
+        rank = LEVELS.index(e.peak if closed else a.level)
+        return (int(closed), -rank, -a.score, -a.sent.timestamp())
+
+    return sorted(entries, key=key)
+
+
 def entry_json(entry: BoardEntry) -> dict[str, Any]:
     """One board row as JSON: what ``ews alerts --format json`` and the API return."""
     a = entry.alert

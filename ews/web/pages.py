@@ -55,10 +55,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ews.access.keys import ApiKey
 from ews.alerts.board import (
+    SORTS,
     STATUSES,
     BoardFilter,
     board,
     board_csv,
+    by_severity,
     visible,
 )
 from ews.alerts.records import LEVELS
@@ -73,6 +75,7 @@ from ews.report.weekly import build_weekly, parse_week, render_html
 from ews.risk.config import load_config
 from ews.risk.inputs import newest_local_date
 from ews.settings import get_settings
+from ews.sources.freshness import data_freshness
 from ews.sources.live.status import lag_text, source_statuses
 from ews.store.reader import StoreReader
 from ews.text.gloss import Glossary
@@ -385,6 +388,20 @@ def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLR
                 store, now=dt.datetime.now(dt.UTC), stale_after=get_settings().source_stale_after
             )
         context["stale_sources"] = [r.id for r in statuses if r.stale]
+    with _reader(request).read() as store:
+        # The footer says how recent the data are, not only when the store was read: a board
+        # read in December from news that end in August must say so on every page.
+        fresh = store.memo(
+            "footer-freshness",
+            lambda s: data_freshness(s, _today(), stale_after=get_settings().source_stale_after),
+        )
+    newest: dict[str, dt.date] = {}
+    for f in fresh:
+        kind = f.kind.removeprefix("live ")
+        if f.newest is not None and (kind not in newest or f.newest > newest[kind]):
+            newest[kind] = f.newest
+    context["newest_data"] = sorted(newest.items())
+    context["behind"] = sum(1 for f in fresh if f.stale)
     html = _render(
         request,
         template,
@@ -623,6 +640,8 @@ class _BoardQuery:
 
     flt: BoardFilter
     number: int
+    sort: str
+    """severity (worst first, the default) or newest."""
     item_text: str
     unknown_item: bool
     """The item was named in words that match no catalogue item."""
@@ -639,6 +658,10 @@ def _board_query(request: Request, key: ApiKey) -> _BoardQuery:
         problems.add("level", level, f"use one of {', '.join(LEVELS)}")
         level = None
     number = _page_number(problems, "page", q.get("page"))
+    sort = q.get("sort") or SORTS[0]
+    if sort not in SORTS:
+        problems.add("sort", sort, f"use one of {', '.join(SORTS)}")
+        sort = SORTS[0]
     status = next((s for s in STATUSES if s == (q.get("status") or "all")), None)
     if status is None:
         problems.add("status", q.get("status") or "", f"use one of {', '.join(STATUSES)}")
@@ -674,6 +697,7 @@ def _board_query(request: Request, key: ApiKey) -> _BoardQuery:
     return _BoardQuery(
         flt=flt,
         number=number,
+        sort=sort,
         item_text=item_text,
         unknown_item=bool(item_text) and item_code is None and not item_codes,
         form={
@@ -685,6 +709,7 @@ def _board_query(request: Request, key: ApiKey) -> _BoardQuery:
             "own": "1" if own else "",
             "since": q.get("since") or "",
             "until": q.get("until") or "",
+            "sort": sort,
         },
     )
 
@@ -708,6 +733,8 @@ def board_page(request: Request) -> Response:
     with _reader(request).read() as store:
         alerts = store.memo("alerts", load_alerts)
     entries = board(alerts, query.flt)
+    if query.sort == "severity":
+        entries = by_severity(entries)
     pager = _pager(request, "page", query.number, len(entries), BOARD_PAGE, "alert")
     in_all = len(board(alerts, BoardFilter(include_red=query.flt.include_red)))
     shown = {e.alert.alert_id for e in entries}
@@ -740,6 +767,8 @@ def board_csv_page(request: Request) -> Response:
     query = _board_query(request, key)
     with _reader(request).read() as store:
         entries = board(store.memo("alerts", load_alerts), query.flt)
+    if query.sort == "severity":
+        entries = by_severity(entries)
     return Response(
         board_csv(entries),
         media_type="text/csv; charset=utf-8",

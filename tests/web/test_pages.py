@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from ews.alerts.records import LEVELS
 from tests.api.conftest import RED_ID, Api
 
 # Raised when a second outlet took up the Aug 2025 rare-earth story (one voice is held at
@@ -91,7 +92,7 @@ def test_sign_in_does_not_redirect_off_site(api: Api) -> None:
 
 def test_board_lists_alerts_newest_first_with_levels(api: Api) -> None:
     c = _signed_in(api)
-    r = c.get("/")
+    r = c.get("/?sort=newest")
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]
     dates = re.findall(r'<tr class="alert-row[^"]*"[^>]*>\s*<td>(\d{4}-\d{2}-\d{2})</td>', r.text)
@@ -99,6 +100,22 @@ def test_board_lists_alerts_newest_first_with_levels(api: Api) -> None:
     assert dates == sorted(dates, reverse=True)
     assert RARE_EARTH_ALERT in r.text
     assert "board-chart" in _specs(r.text)
+    # Each row's link reads as the alert's headline; its id stays beside it.
+    assert re.search(r'<a href="/alerts/[^"]+" class="alert-link">[^<]+ from [^<]+</a>', r.text)
+
+
+def test_board_is_worst_first_by_default(api: Api) -> None:
+    """Open alerts before closed ones, then by level (a closed one by its peak), so the most
+    serious risk is the first row an analyst reads."""
+    html = _signed_in(api).get("/").text
+    rows = re.findall(r'<tr class="alert-row([^"]*)" data-level="(\w+)" data-peak="(\w+)"', html)
+    assert len(rows) > 10
+    keys = [
+        (int("row-closed" in cls), -LEVELS.index(peak if "row-closed" in cls else level))
+        for cls, level, peak in rows
+    ]
+    assert keys == sorted(keys)
+    assert _signed_in(api).get("/?sort=loudest").status_code == 422
 
 
 def test_board_filters(api: Api) -> None:
@@ -231,16 +248,16 @@ def test_board_pages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web, "BOARD_PAGE", 5)
     c = _signed_in(api)
     ids = re.compile(r'<a href="/alerts/([^"]+)"')
-    first = c.get("/", params={"status": "all"}).text
+    first = c.get("/", params={"status": "all", "sort": "newest"}).text
     total = int(re.search(r'id="board-count">(\d+) alert', first)[1])  # type: ignore[index]
     assert total > 10
-    second = c.get("/", params={"status": "all", "page": 2}).text
+    second = c.get("/", params={"status": "all", "sort": "newest", "page": 2}).text
     assert len(ids.findall(first)) == len(ids.findall(second)) == 5
     assert set(ids.findall(first)).isdisjoint(ids.findall(second))
     # Newest first across pages too.
     day = re.compile(r'<tr class="alert-row[^"]*"[^>]*>\s*<td>(\d{4}-\d{2}-\d{2})</td>')
     assert min(day.findall(first)) >= max(day.findall(second))
-    assert 'rel="prev"' in second and "status=all&amp;page=1" in second
+    assert 'rel="prev"' in second and "status=all&amp;sort=newest&amp;page=1" in second
     assert c.get("/", params={"page": "0"}).status_code == 422
     assert c.get("/", params={"page": "x"}).status_code == 422
 
@@ -252,8 +269,14 @@ def test_pages_say_how_current_the_data_is(api: Api) -> None:
     if api.settings.store.startswith("postgresql"):
         assert "Data read live" in footer.group(1)
     else:
-        assert re.search(r"Data as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", footer.group(1))
+        assert re.search(r"Store read at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", footer.group(1))
         assert "being written" not in footer.group(1)
+    # How recent the data are, per kind, and how many sources are behind their schedule (the
+    # sample's prices end in 2026 and its trade in 2024: behind by now).
+    newest = re.search(r'<span id="newest-data">(.*?)</span>', footer.group(1), re.S)
+    assert newest is not None and "prices" in newest[1] and "trade" in newest[1]
+    assert "2024" in newest[1]
+    assert 'href="/now#freshness"' in footer.group(1) and "behind" in footer.group(1)
 
 
 # -- issue 19 -------------------------------------------------------------------------------
