@@ -500,6 +500,7 @@ def concentration_chart(frame: pd.DataFrame) -> Spec | None:
 def country_chart(frame: pd.DataFrame, country: str) -> Spec | None:
     if frame.empty:
         return None
+    own_figures = bool((~frame["direction"].astype(str).str.startswith("received")).any())
     frame = _in_millions(frame)
     chart = (
         alt.Chart(frame)
@@ -520,8 +521,13 @@ def country_chart(frame: pd.DataFrame, country: str) -> Spec | None:
             width=300,
             height=200,
             title=_title(
-                f"Critical items traded by {country}",
-                f"Source: {_cited(frame) or 'stored trade rows'}; yearly totals",
+                f"Critical items traded by {country}"
+                if own_figures
+                # Only the partners' export figures are held: say whose figures these are,
+                # so China's exports to Korea are not read as Korea's trade.
+                else f"Critical items {country} received, as its partners report their exports",
+                f"Source: {_cited(frame) or 'stored trade rows'}; yearly totals"
+                + ("" if own_figures else f"; {country}'s own statistics are not in the store"),
             ),
         )
     )

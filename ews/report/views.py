@@ -139,6 +139,20 @@ def supplier_shares(
     else:
         imp = t[(t["flow"] == "import") & (t["reporter"] == importer) & (t["partner"] != WORLD)]
         imp = imp.assign(supplier=imp["partner"])
+        if imp.empty:
+            # Without the importer's own statistics its suppliers' shares cannot be read off
+            # the one or two exporters whose figures are held: China's exports to Korea
+            # would show as "100 % China" (HHI 1.0). Say what is missing instead.
+            exporters = sorted(
+                {catalog.country_name(str(r)) for r in t[t["partner"] == importer]["reporter"]}
+            )
+            held = f"; only {', '.join(exporters)}'s exports to it are held" if exporters else ""
+            return (
+                _frame([], share_cols),
+                _frame([], hhi_cols),
+                f"{catalog.country_name(importer)}'s own import statistics are not in the "
+                f"store, so its suppliers' shares are unknown{held}",
+            )
         mirror = t[(t["flow"] == "export") & (t["partner"] == importer)]
         mirror = mirror.assign(supplier=mirror["reporter"])
         have = set(zip(imp["year"], imp["supplier"], strict=False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import itertools
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -63,13 +64,22 @@ def _real_specs(store: Store, catalog: Catalog) -> dict[str, charts.Spec]:
     # The brief's window: its last three years.
     recent = trade[trade["period"] >= dt.date(2022, 1, 1)]
     out["destinations, 3 years"] = charts.destinations_chart(views.destinations(recent, catalog))
-    for importer in (None, "KR"):
-        shares, hhi, basis = views.supplier_shares(trade, catalog, importer)
-        out[f"shares {importer or 'world'}"] = charts.shares_chart(shares, hhi, basis)
+    shares, hhi, basis = views.supplier_shares(trade, catalog, None)
+    out["shares world"] = charts.shares_chart(shares, hhi, basis)
+    # Korea's own import statistics are not in the shared data: its suppliers' shares are
+    # unknown and said to be, never drawn from China's exports alone as "100 % China".
+    kr, kr_hhi, kr_basis = views.supplier_shares(trade, catalog, "KR")
+    assert kr.empty and kr_hhi.empty and charts.shares_chart(kr, kr_hhi, kr_basis) is None
+    assert "South Korea's own import statistics are not in the store" in kr_basis
+    assert "only China's exports to it are held" in kr_basis
     out["country KR"] = charts.country_chart(
         views.country_trade(store, catalog, "KR"), "South Korea"
     )
     assert all(spec is not None for spec in out.values()), [k for k, v in out.items() if not v]
+    # Korea's trade as China reports it: the title says whose figures they are.
+    assert "South Korea received, as its partners report their exports" in json.dumps(
+        out["country KR"]
+    )
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -215,14 +225,11 @@ def test_money_is_in_millions_with_its_unit(real: Store, catalog: Catalog) -> No
         assert max(float(t[1:-1].replace(",", "")) for t in labels) < 10_000, labels
     assert "$M per month" in _axes(specs["destinations"], "y")[0]["axis"]["title"]
     # The money in tooltips is in $M too, and the shares say whose flows they share out.
-    for name in ("shares world", "shares KR"):
+    for name in ("shares world",):
         tips = {d.get("title"): d for c, d in _encodings(specs[name]) if c == "tooltip"}
         assert any(t and "$M" in t and tips[t]["field"] == "musd" for t in tips), name
     share_titles = {name: _axes(specs[name], "y")[0]["title"] for name in specs if "shares" in name}
-    assert share_titles == {
-        "shares world": "share of exports, %",
-        "shares KR": "share of imports, %",
-    }
+    assert share_titles == {"shares world": "share of exports, %"}
     # A price axis names its unit.
     price_titles = [d.get("title") for c, d in _encodings(specs["price"]) if c == "y"]
     assert "price, $/mt (monthly average)" in price_titles
@@ -235,7 +242,6 @@ def test_every_chart_names_its_source(real: Store, api: Api, catalog: Catalog) -
         "destinations": "UN Comtrade (China's reported exports), monthly",
         "destinations, 3 years": "UN Comtrade (China's reported exports), monthly",
         "shares world": "UN Comtrade",
-        "shares KR": "UN Comtrade",
         "country KR": "UN Comtrade",
         "trade anomalies": "UN Comtrade, scored by this node's indicators",
         "events": "Vietnamese news",
