@@ -77,6 +77,13 @@ def _month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """Ingest times are stored in UTC without a zone; said with it, they read unambiguously."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
 def _held(store: Store) -> list[dict[str, Any]]:
     """Per stored source: kind, newest data day, newest ingest time, rows."""
     return store.query(
@@ -141,7 +148,7 @@ def data_freshness(store: Store, day: dt.date, *, stale_after: float) -> list[Fr
                 name=spec.name if spec else source,
                 kind=spec.kind if spec else kind,
                 newest=newest,
-                received=row["received"],
+                received=_aware(row["received"]),
                 rows=int(row["n"]),
                 lag_days=lag,
                 lag_basis=basis,
@@ -162,7 +169,7 @@ def data_freshness(store: Store, day: dt.date, *, stale_after: float) -> list[Fr
                 name=status.url,
                 kind=f"live {status.kind}",
                 newest=newest_live,
-                received=status.last_success,
+                received=_aware(status.last_success),
                 rows=status.items_total,
                 lag_days=round(status.lag_seconds / 86400, 2)
                 if status.lag_seconds is not None
