@@ -12,7 +12,7 @@ from ews.records import WORLD
 from ews.risk.config import RiskConfig, StructuralPriors, as_of, load_chokepoints, load_priors
 from ews.risk.signals import Signal
 from ews.store import Store
-from ews.text.ingest import outlet_of
+from ews.text.ingest import outlet_of, wire_of
 
 # Anomaly kinds that point to a supply problem (a rise in exports does not).
 SUPPLY_ANOMALIES = {"trade_drop", "unit_value_jump", "trade_surge"}
@@ -124,6 +124,7 @@ def event_signals(
                e.confidence, coalesce(e.cluster_id, e.event_id) AS cluster,
                d.published, d.link, d.source_id,
                coalesce(d.link, d.source_id) AS outlet_key,
+               left(coalesce(d.body, ''), 300) AS lead,
                coalesce(s.kind = 'notices', false) OR coalesce(ls.official, false) AS official,
                list(i.hs) FILTER (WHERE i.hs IS NOT NULL) AS items
         FROM events e
@@ -186,9 +187,14 @@ def event_signals(
     base = config.event_source_base
     for (cluster, (group, supplier, via, importer)), members in buckets.items():
         members.sort(key=lambda r: (r["day"], r["event_id"]))
+        # One witness per outlet, and one per news agency for the copy it wrote: a Reuters
+        # story printed by two sites is one voice, not two.
         first_by_outlet: dict[str, dict[str, Any]] = {}
         for m in members:
-            first_by_outlet.setdefault(outlet_of(m["outlet_key"] or "?"), m)
+            wire = wire_of(m["lead"])
+            first_by_outlet.setdefault(
+                f"wire-{wire}" if wire else outlet_of(m["outlet_key"] or "?"), m
+            )
         ordered = sorted(first_by_outlet.items(), key=lambda kv: (kv[1]["day"], kv[0]))
         for k, (outlet, m) in enumerate(ordered, start=1):
             confidence = float(m["confidence"])
@@ -206,6 +212,11 @@ def event_signals(
             known = m["day"]
             told = m["country"] or "country unknown"
             told_felt = m["event_type"] in WHERE_FELT
+            said_by = (
+                f"{outlet_of(m['outlet_key'] or '?')} ({outlet.removeprefix('wire-')} copy)"
+                if outlet.startswith("wire-")
+                else outlet
+            )
             route = (
                 f" at the {chokepoints[via].name}, which {supplier}'s exports pass" if via else ""
             )
@@ -232,7 +243,7 @@ def event_signals(
                             else ""
                         )
                         + ", "
-                        f"{'official notice' if m['official'] else 'reported'} by {outlet} "
+                        f"{'official notice' if m['official'] else 'reported'} by {said_by} "
                         f"on {known} (source {k} of this story)"
                         + (f", effective {m['event_date']}" if m["event_date"] > known else "")
                         + ("; in force until eased" if standing else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -374,6 +375,39 @@ def outlet_of(value: str) -> str:
     if "://" not in value:
         return value
     return value.split("://", 1)[1].split("/", 1)[0].lower().removeprefix("www.")
+
+
+# Datelines and credits of news agencies, whose copy many outlets print word for word: a story
+# an agency wrote is one witness however many sites carry it. Matched only in a document's
+# first lines, where a dateline or credit stands ("LONDON, Aug 30 (Reuters) -", "[東京 13日
+# ロイター]", "(서울=연합뉴스)", "新华社北京7月3日电"), not "according to Reuters" further down,
+# which a newsroom writes itself.
+_WIRES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "reuters",
+        re.compile(r"\(Reuters\)|ロイター\]|\[[^\]]{0,30}ロイター|路透社[^。]{0,12}电"),
+    ),
+    ("ap", re.compile(r"\((?:AP|The Associated Press)\)\s*[-—–]")),
+    ("afp", re.compile(r"\(AFP\)\s*[-—–]|\[[^\]]{0,30}AFP\]")),
+    ("bloomberg", re.compile(r"\(Bloomberg\)\s*[-—–]|\[[^\]]{0,30}ブルームバーグ")),
+    ("xinhua", re.compile(r"\(Xinhua\)|新华社[^。]{0,16}电|新華社[^。]{0,16}電")),
+    ("yonhap", re.compile(r"\(Yonhap\)|=\s*연합뉴스\)")),
+    ("kyodo", re.compile(r"\(Kyodo\)|【共同】|（共同）")),
+    ("jiji", re.compile(r"（時事）|【時事】")),
+    ("vna", re.compile(r"\(TTXVN\)|\(VNA\)")),
+)
+
+
+def wire_of(lead: str | None) -> str | None:
+    """The news agency whose copy a document is, from its dateline or credit in the first
+    300 characters; None for a newsroom's own story."""
+    if not lead:
+        return None
+    head = lead[:300]
+    for name, pattern in _WIRES:
+        if pattern.search(head):
+            return name
+    return None
 
 
 def event_json(event: Event) -> str:
