@@ -171,7 +171,9 @@ def _alert_item(catalog: Catalog, alert: Alert, lang: Lang) -> str:
     """The alert's item in ``lang``: its name is stored in English, either the item's own or,
     when the signals name the whole family, the family's."""
     if lang == "en":
-        return alert.item_name
+        # Inside a sentence: "import rare earths", but "PGMs" and "Li-ion" keep their case.
+        name = alert.item_name
+        return name[0].lower() + name[1:] if name[1:2].islower() else name
     item = catalog.item_for_code(alert.hs)
     if item is None:
         return alert.item_name
