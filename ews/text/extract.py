@@ -874,7 +874,12 @@ class Extractor:
             tail = cue_window * 4 if sov else cue_window
             if near("negation", after=sov, after_window=tail):
                 continue
-            if near("hypothetical", after=sov, after_window=tail):
+            # A condition may stand well before the measure it governs in Korean and Japanese,
+            # across the relative clause that describes it ("공격할 경우 부과할 '강력하고
+            # 포괄적인' 제재", "侵攻した場合に科す厳しい制裁").
+            if near(
+                "hypothetical", after=sov, after_window=tail, window=cue_window * (2 if sov else 1)
+            ):
                 if not self.keep_hypothetical:
                     continue
                 cue = "hypothetical"

@@ -268,3 +268,19 @@ def test_a_price_on_a_commodity_exchange_is_not_that_country_s(extractor: Extrac
     ):
         found = events(extractor, lang, text)
         assert ("price_spike", None) in found and not any(c == "GB" for _, c in found), found
+
+
+def test_a_condition_before_the_measure_it_governs_makes_it_hypothetical(
+    extractor: Extractor,
+) -> None:
+    """In Korean and Japanese the condition may stand well before the measure, across the
+    relative clause describing it: sanctions to be imposed *if* Russia attacks are not imposed."""
+    ko = events(
+        extractor,
+        "ko",
+        "EU가 러시아가 우크라이나를 공격할 경우 부과할 강력하고 포괄적인 제재 패키지를 준비했다.",
+    )
+    assert not any(t == "sanction" for t, _ in ko), ko
+    # Imposed: a sanction.
+    done = events(extractor, "ko", "EU가 러시아에 강력하고 포괄적인 제재를 부과했다.")
+    assert any(t == "sanction" for t, _ in done), done
