@@ -1063,6 +1063,14 @@ def _pick_country(
         ]
         if owners:
             return max(owners, key=lambda c: c.end)
+    if measure and lang == "en" and text[max(0, span0 - 5) : span0].lower().endswith("its "):
+        # "the Chinese government adopted … additions of US companies to its Export Control
+        # List": "its" points back to the subject, not to the nearest country. Countries after
+        # a preposition ("imports from the US") or before a plain noun ("US companies") are
+        # not subjects.
+        subjects = [c for c in before if _en_subject(text, c)]
+        if subjects:
+            return max(subjects, key=lambda c: c.end)
     topics = _TOPIC.get(lang)
     if topics and before:
         # In Japanese and Korean the actor is the topic or subject: "米政府は…ロシアの企業に
@@ -1082,6 +1090,43 @@ def _pick_country(
             if any(m in between for m in markers):
                 return c
     return None
+
+
+_EN_PREPOSITIONS = frozenset(
+    {"from", "to", "on", "in", "of", "against", "with", "for", "by", "into", "toward", "towards"}
+)
+_EN_MODIFIED = frozenset(
+    {
+        "companies",
+        "company",
+        "firms",
+        "firm",
+        "products",
+        "goods",
+        "imports",
+        "exports",
+        "chips",
+        "chipmakers",
+        "entities",
+        "businesses",
+        "market",
+        "markets",
+        "buyers",
+        "makers",
+    }
+)
+
+
+def _en_subject(text: str, c: Hit) -> bool:
+    """Whether an English country mention can be a clause's subject: not the object of a
+    preposition ("from the US") and not a modifier of a plain noun ("US companies")."""
+    head = text[max(0, c.start - 16) : c.start].lower().split()
+    if head and head[-1] == "the":
+        head = head[:-1]
+    if head and head[-1] in _EN_PREPOSITIONS:
+        return False
+    tail = text[c.end : c.end + 16].lower().split()
+    return not (tail and tail[0].strip(",.") in _EN_MODIFIED)
 
 
 # "日 정부, …", "일본 정부는 …", "日本政府は …": the government word between a country and its

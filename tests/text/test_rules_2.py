@@ -284,3 +284,18 @@ def test_a_condition_before_the_measure_it_governs_makes_it_hypothetical(
     # Imposed: a sanction.
     done = events(extractor, "ko", "EU가 러시아에 강력하고 포괄적인 제재를 부과했다.")
     assert any(t == "sanction" for t, _ in done), done
+
+
+def test_its_measure_belongs_to_the_clause_subject(extractor: Extractor) -> None:
+    """ "the Chinese government adopted … additions of US companies to its Export Control
+    List": "its" points back to the subject, not to "US companies" or "imports from the US"."""
+    found = events(
+        extractor,
+        "en",
+        "The Chinese government adopted new measures, including tariffs on imports from the "
+        "US and additions of US companies to its export control list for rare earths.",
+    )
+    assert ("export_restriction", "CN") in found and not any(c == "US" for _, c in found), found
+    assert ("export_restriction", "CN") in events(
+        extractor, "en", "The US said China tightened its export controls on rare earths."
+    )
