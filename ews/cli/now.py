@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from typing import Annotated
@@ -36,13 +35,13 @@ def now_cmd(
     from ews.alerts.repository import load_alerts
     from ews.report.i18n import LANGUAGES, day_text, level_name, translator
     from ews.report.now import default_watcher, now_view
-    from ews.risk.inputs import newest_local_date
+    from ews.risk.inputs import local_today
 
     if fmt not in ("table", "json"):
         raise EwsError(f"unknown format {fmt!r}; use table or json")
     if lang not in LANGUAGES:
         raise EwsError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
-    today = newest_local_date(dt.datetime.now(dt.UTC))
+    today = local_today()
     day = parse_date(as_of, "--as-of") or today
     if day > today:
         raise EwsError(f"--as-of: {day} is in the future")

@@ -46,19 +46,27 @@ def checked(code: str) -> Lang:
     return code
 
 
+def compiled_catalogue(package: str, domain: str, lang: str) -> Translations:
+    """``<package>/locale/<lang>/LC_MESSAGES/<domain>.po`` compiled in memory: no binary .mo
+    is kept in the repository, so the text that is reviewed is the text that is served.
+    Fuzzy entries are left out (``write_mo`` skips them): English shows until reviewed. The
+    dashboard's template catalogue is compiled here too."""
+    source = resources.files(package).joinpath("locale", lang, "LC_MESSAGES", f"{domain}.po")
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain=domain)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=domain)
+
+
 @cache
 def translator(lang: str) -> NullTranslations:
     """The catalogue of ``lang`` (``t.gettext``, ``t.ngettext``, ``t.pgettext``). English is
     the source language: its translator hands the msgids back unchanged."""
     if checked(lang) == "en":
         return NullTranslations()
-    source = resources.files("ews.report").joinpath("locale", lang, "LC_MESSAGES", "report.po")
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=lang, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return compiled_catalogue("ews.report", DOMAIN, lang)
 
 
 def level_name(level: str, lang: str) -> str:

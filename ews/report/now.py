@@ -35,8 +35,8 @@ from typing import Any
 
 import yaml
 
-from ews.alerts.board import BoardEntry, BoardFilter, board
-from ews.alerts.records import LEVELS, Alert, Evidence, level_rank
+from ews.alerts.board import BoardEntry, BoardFilter, board, peak_levels
+from ews.alerts.records import Alert, Evidence, level_rank
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
 from ews.records import WORLD, Item
@@ -685,7 +685,6 @@ class AlertCard:
     changed: str
     words: list[str] = field(default_factory=list)
     """Each evidence line in plain words (:func:`evidence_words`)."""
-    versions: list[Alert] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         a = self.alert
@@ -742,10 +741,9 @@ def alert_card(
     source = next((a for a in reversed(versions) if a.evidence), last)
     lines = explain_evidence(store, catalog, glossary, source.evidence)
     stake = exposure(store, catalog, last, watcher, day, lang)
-    peak = LEVELS[max(level_rank(v.level) for v in versions)]
     return AlertCard(
         alert=last,
-        peak=peak,
+        peak=peak_levels(versions)[last.alert_id],
         watcher=watcher,
         reason=reason(last, lines, catalog, stake, lang),
         exposure=stake,
@@ -754,7 +752,6 @@ def alert_card(
         evidence=lines,
         changed=this_week(versions, day, lang),
         words=[evidence_words(ln.evidence, catalog, lang) for ln in lines],
-        versions=list(versions),
     )
 
 

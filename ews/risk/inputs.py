@@ -71,6 +71,12 @@ def newest_local_date(now: dt.datetime) -> dt.date:
     return (now + dt.timedelta(hours=max(LOCAL_UTC_OFFSET_HOURS.values()))).date()
 
 
+def local_today() -> dt.date:
+    """:func:`newest_local_date` now: the day people asking for "today" mean, so a story
+    Seoul dates today is not refused as the future (the now view, the card, ``ews now``)."""
+    return newest_local_date(dt.datetime.now(dt.UTC))
+
+
 _Target = tuple[str, str | None, str, str | None]
 """Family, supplier, chokepoint ("" when none) and the watching country a measure is aimed at
 (None: everyone's) a text event concerns."""

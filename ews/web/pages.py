@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import io
 import json
 import secrets
 import urllib.parse
@@ -43,8 +42,6 @@ from importlib import resources
 from typing import Any, Protocol, TypeVar, cast
 
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -70,10 +67,11 @@ from ews.errors import InputError
 from ews.records import WORLD, NameKey
 from ews.report import charts, maps, views
 from ews.report.formats import when
+from ews.report.i18n import compiled_catalogue
 from ews.report.now import alert_card, default_watcher, now_view
 from ews.report.weekly import build_weekly, parse_week, render_html
 from ews.risk.config import load_config
-from ews.risk.inputs import newest_local_date
+from ews.risk.inputs import local_today
 from ews.settings import get_settings
 from ews.sources.freshness import data_freshness
 from ews.sources.live.status import lag_text, source_statuses
@@ -165,16 +163,8 @@ def _environment(lang: str = "en") -> Environment:
 
 @cache
 def _translations(lang: str) -> Translations:
-    """The catalogue of ``lang``, compiled from its .po file at first use: no binary .mo is
-    kept in the repository, so the text that is reviewed is the text that is served.
-    Fuzzy entries are left out (``write_mo`` skips them): English shows until reviewed."""
-    source = resources.files("ews.web").joinpath("locale", lang, "LC_MESSAGES", "messages.po")
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=lang, domain="messages")
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain="messages")
+    """The dashboard's catalogue of ``lang`` (the ``messages`` domain), compiled once."""
+    return compiled_catalogue("ews.web", "messages", lang)
 
 
 def _country_text(catalog: Catalog, code: str | None, lang: str) -> str:
@@ -235,20 +225,29 @@ def _accepted(header: str) -> str:
     return min(ranked)[2] if ranked else "en"
 
 
+def _set_cookie(
+    request: Request, response: Response, name: str, value: str, *, days: int | None = None
+) -> None:
+    """Every cookie of the dashboard the same way: out of scripts' reach, never sent by
+    another site, over TLS only when the page came over TLS; ``days`` None lasts the
+    browser's session."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=days * 86400 if days is not None else None,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
 def _remember_language(request: Request, response: Response) -> None:
     """Keep a language chosen with ``?lang=`` in the ``ews_lang`` cookie. The answer depends
     on the browser's languages and cookies: a shared cache must not hand it to another."""
     response.headers["Vary"] = "Accept-Language, Cookie"
     lang, changed = _language(request)
     if changed:
-        response.set_cookie(
-            LANG_COOKIE,
-            lang,
-            max_age=LANG_DAYS * 86400,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        _set_cookie(request, response, LANG_COOKIE, lang, days=LANG_DAYS)
 
 
 def _language_links(request: Request) -> dict[str, str]:
@@ -393,7 +392,9 @@ def _page(request: Request, template: str, key: ApiKey, **context: Any) -> HTMLR
         # read in December from news that end in August must say so on every page.
         fresh = store.memo(
             "footer-freshness",
-            lambda s: data_freshness(s, _today(), stale_after=get_settings().source_stale_after),
+            lambda s: data_freshness(
+                s, local_today(), stale_after=get_settings().source_stale_after
+            ),
         )
     newest: dict[str, dt.date] = {}
     for f in fresh:
@@ -449,13 +450,7 @@ def _csrf(request: Request) -> str:
 def _keep_csrf(request: Request, response: Response, token: str) -> None:
     """Set the anti-forgery cookie when the browser does not hold ``token`` yet."""
     if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(
-            CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        _set_cookie(request, response, CSRF_COOKIE, token)
 
 
 def _same_origin(request: Request) -> bool:
@@ -605,14 +600,7 @@ async def login_submit(request: Request) -> Response:
         query = urllib.parse.urlencode({"next": target, "error": exc.detail})
         return RedirectResponse(f"/login?{query}", status_code=303)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=COOKIE_DAYS * 86400,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    _set_cookie(request, response, COOKIE, token, days=COOKIE_DAYS)
     return response
 
 
@@ -863,7 +851,7 @@ def alert_page(request: Request, alert_id: str) -> Response:
             _glossary(request),
             versions,
             watcher=watcher or default_watcher(),
-            day=_today(),
+            day=local_today(),
             lang=_language(request)[0],  # the card's sentences in the page's language
         )
     return _page(
@@ -891,7 +879,7 @@ def now_page(request: Request) -> Response:
     catalog = _catalog(request)
     problems = _Problems()
     country = _country(problems, catalog, "country", request.query_params.get("country"))
-    today = _today()
+    today = local_today()
     day = _date(problems, "as_of", request.query_params.get("as_of")) or today
     if day > today:
         problems.add("as_of", day.isoformat(), f"in the future (today is {today})")
@@ -909,11 +897,6 @@ def now_page(request: Request) -> Response:
             lang=_language(request)[0],  # the view's sentences in the page's language
         )
     return _page(request, "now.html", key, view=view, watchers=load_config().watchlist)
-
-
-def _today() -> dt.date:
-    """Today where the day is furthest ahead: a story Seoul dates today is not the future."""
-    return newest_local_date(dt.datetime.now(dt.UTC))
 
 
 @router.get("/countries/{code}", response_model=None)

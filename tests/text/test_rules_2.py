@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ews.catalog import Catalog
-from ews.records import Document, Provenance
+from ews.records import Document, Event, Provenance
 from ews.settings import find_shared_data, project_root
 from ews.text.evaluate import load_labelled, run, score
 from ews.text.extract import Extractor
@@ -22,9 +22,7 @@ def extractor(catalog: Catalog) -> Extractor:
     return Extractor(catalog)
 
 
-def events(
-    extractor: Extractor, lang: str, text: str, title: str = ""
-) -> list[tuple[str, str | None]]:
+def extracted(extractor: Extractor, lang: str, text: str, title: str = "") -> list[Event]:
     doc = Document(
         doc_id="d",
         source_id="t",
@@ -34,7 +32,13 @@ def events(
         published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
         provenance=PROV,
     )
-    return [(e.event_type, e.country) for e in extractor.extract(doc)]
+    return extractor.extract(doc)
+
+
+def events(
+    extractor: Extractor, lang: str, text: str, title: str = ""
+) -> list[tuple[str, str | None]]:
+    return [(e.event_type, e.country) for e in extracted(extractor, lang, text, title)]
 
 
 def test_katakana_words_inside_longer_ones_are_not_read(
@@ -179,16 +183,7 @@ def test_dong_as_a_name_or_a_currency_is_not_copper(extractor: Extractor, catalo
     copper = {it.hs for it in catalog.items.values() if it.group == "copper"}
 
     def copper_events(text: str) -> list[str]:
-        doc = Document(
-            doc_id="d",
-            source_id="t",
-            title=text,
-            text="",
-            lang="vi",
-            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-            provenance=PROV,
-        )
-        return [e.event_type for e in extractor.extract(doc) if set(e.items) & copper]
+        return [e.event_type for e in extracted(extractor, "vi", "", text) if set(e.items) & copper]
 
     assert not copper_events("Đồng bolivar mất giá, thiếu nguồn cung USD khiến giá cả tăng vọt")
     assert not copper_events("Giá đất cao nhất ở đường Đồng Khởi tăng mạnh theo dự thảo mới")
@@ -206,16 +201,7 @@ def test_another_sense_of_an_ambiguous_item_word_wins(
     }
 
     def api_events(text: str) -> list[str]:
-        doc = Document(
-            doc_id="d",
-            source_id="t",
-            title=text,
-            text="",
-            lang="vi",
-            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-            provenance=PROV,
-        )
-        return [e.event_type for e in extractor.extract(doc) if set(e.items) & apis]
+        return [e.event_type for e in extracted(extractor, "vi", "", text) if set(e.items) & apis]
 
     assert not api_events("Cấm nhập khẩu thuốc bảo vệ thực vật chứa hoạt chất carbosulfan")
     assert not api_events("Siết kiểm soát thuốc chứa hoạt chất gây nghiện, ngăn sử dụng trái phép")
@@ -233,16 +219,8 @@ def test_chips_named_as_a_use_or_a_cause_are_not_the_goods(
     groups = {it.hs: it.group for it in catalog.items.values()}
 
     def families(lang: str, text: str) -> set[str]:
-        doc = Document(
-            doc_id="d",
-            source_id="t",
-            title=text,
-            text="",
-            lang=lang,
-            published=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-            provenance=PROV,
-        )
-        return {groups[h] for e in extractor.extract(doc) for h in e.items if h in groups}
+        found = extracted(extractor, lang, "", text)
+        return {groups[h] for e in found for h in e.items if h in groups}
 
     used = families(
         "en", "China bans exports of gallium and germanium, metals used to make semiconductors"

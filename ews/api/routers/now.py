@@ -22,7 +22,7 @@ from ews.api.deps import (
 )
 from ews.report.i18n import Lang
 from ews.report.now import alert_card, default_watcher, now_view
-from ews.risk.inputs import newest_local_date
+from ews.risk.inputs import local_today
 from ews.settings import get_settings
 
 router = APIRouter(prefix=PREFIX, responses=REFUSALS)
@@ -49,7 +49,7 @@ Language = Annotated[
 
 
 def _day(as_of: dt.date | None) -> dt.date:
-    today = newest_local_date(dt.datetime.now(dt.UTC))
+    today = local_today()
     if as_of is not None and as_of > today:
         raise HTTPException(422, f"as_of: {as_of} is in the future")
     return as_of or today
