@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from ews.text.normalize import clean, match_form, vi_mark_ratio
 NOT_A_COUNTRY = "_"
 """Label of actors that are not ISO countries (EU, UN, OPEC) in the lexicon's places."""
 
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 """Bumped when a change to the code (not the lexicon) changes what is extracted."""
 
 MIN_CONFIDENCE = 0.5
@@ -74,11 +75,33 @@ _OWNED = {"vi": ("của",), "en": ("of",)}
 # A country between which and the measure stands a passive marker suffers it: "Venezuela ...
 # bị cấm vận", "伊朗遭美国制裁", "러시아가 ... 제재를 받".
 _PASSIVE = {
-    "vi": (" bị ", " chịu "),
-    "zh": ("被", "遭", "受到"),
-    "ja": ("を受け", "を科され", "対象"),
-    "ko": ("받", "당한", "당하"),
-    "en": (" under ", " hit by ", " faces ", " facing "),
+    # So does one that criticises it: "Iran chỉ trích lệnh trừng phạt mới", "중국, 美 제재 규탄".
+    "vi": (" bị ", " chịu ", " chỉ trích ", " lên án ", " phản đối "),
+    "zh": ("被", "遭", "受到", "批评", "批評", "谴责", "譴責", "抗议", "抗議"),
+    # "制裁を受け" is suffered; "…開始したことを受け" ("in response to") is a cause, not a passive.
+    "ja": (
+        "制裁を受け",
+        "規制を受け",
+        "措置を受け",
+        "打撃を受け",
+        "を科され",
+        "対象",
+        "批判",
+        "非難",
+        "反発",
+    ),
+    "ko": ("받", "당한", "당하", "비판", "규탄", "반발"),
+    "en": (
+        " under ",
+        " hit by ",
+        " faces ",
+        " facing ",
+        " criticizes ",
+        " criticises ",
+        " condemns ",
+        " slams ",
+        " denounces ",
+    ),
 }
 _RULERS = frozenset(
     {
@@ -164,6 +187,23 @@ _TOPIC = {"ja": ("は", "が", "も、"), "ko": ("은", "는", "이 ", "가 ", "
 _HOME = {k: v for k, v in HOME_COUNTRY.items() if v != NOT_A_COUNTRY}
 _DOMESTIC = frozenset(
     {"price_spike", "shortage", "natural_disaster", "production_disruption", "logistics_disruption"}
+)
+# Price rises and shortages of catalogue goods are the world market's unless a country is named.
+_WORLD_MARKET = frozenset({"price_spike", "shortage"})
+_EASINGS = frozenset({"restriction_eased"})
+# A headline's "…" ends one clause and starts another: "우크라 네온 업체 가동 중단…"반도체 공급난
+# 우려"": the concern is the second clause's, not the first's.
+_CLAUSE_BREAKS = ("…", "...")
+_CLAUSE_END = re.compile(r"[,，;；。]")
+_DATELINE = re.compile(
+    r"[(（][^()（）\n]{0,40}?(?:電|电|讯|訊)[)）]"
+    r"|【[^【】\n]{1,20}(?:共同|時事|ロイター|新華社|聯合|연합뉴스|뉴시스|=[^【】\n]{1,12})】"
+    r"|[(\[][^()\[\]\n]{1,12}=[^()\[\]\n]{1,12}[)\]]"
+)
+_COOPERATION_TOPICS = ("export", "import", "supply_chain")
+# Disruptions a later "supply is not affected" weakens (a measure stays a measure).
+_DENIABLE = frozenset(
+    {"production_disruption", "natural_disaster", "logistics_disruption", "shortage"}
 )
 _KO_PARTICLES = frozenset("의은는이가을를에과와도")
 _SPORTS_CANCELS = frozenset({"sanction", "conflict", "restriction_eased"})
@@ -398,13 +438,15 @@ class Extractor:
             # A katakana word inside a longer one is another word: リチウム in トリチウム
             # (tritium), スト in ストロンチウム (strontium).
             kana = lang == "ja" and _KATAKANA.match(low[start:stop]) is not None
-            if kana and (
+            inside_kana = kana and (
                 (start > 0 and _is_katakana(low[start - 1]))
                 or (stop < n and _is_katakana(low[stop]))
-            ):
-                continue
+            )
             for e in entries:
                 if lang not in e.langs:
+                    continue
+                # ... except a sport, named inside its league's name (プロサッカーリーグ).
+                if inside_kana and not (e.kind == CONCEPT and e.label == "sports"):
                     continue
                 if not right_ok and not e.prefix:
                     continue
@@ -461,6 +503,16 @@ class Extractor:
             lang=lang, text=text, title_end=len(ctitle) if ctitle else 0, unaccented=unaccented
         )
         prepared.hits = self.scan(text, lang, unaccented)
+        if lang in _CJK:
+            # A dateline names where the reporter files from, not who acts: "(中央社記者…北京5日
+            # 電)", "【ワシントン共同】", "(서울=연합뉴스)".
+            lines = [m.span() for m in _DATELINE.finditer(text)]
+            if lines:
+                prepared.hits = [
+                    h
+                    for h in prepared.hits
+                    if h.entry.kind != COUNTRY or not any(a <= h.start < b for a, b in lines)
+                ]
         if prepared.title_end and lang in _ABBREVIATIONS:
             extra = _title_abbreviations(text[: prepared.title_end], lang, prepared.hits)
             if extra:
@@ -511,14 +563,37 @@ class Extractor:
             spans = split_sentences(text)
         published = doc.published.date() if doc.published else None
         opinion = any(h.entry.kind == OPINION and h.end <= prep.title_end for h in prep.hits)
-        if prep.title_end and text[: prep.title_end].rstrip().endswith(("?", "？")):
+        if prep.title_end and _asks(text[: prep.title_end], lang):
             opinion = True
 
         per_sentence = _by_sentence(prep.hits, spans)
-        doc_countries = any(h.entry.kind == COUNTRY for h in prep.hits)
+        # Where the document says supply is not hit ("当面の供給については在庫を有しており支障は
+        # ない"), the fire or flood it reports earlier is weaker news of supply.
+        denials = [
+            h.start for h in prep.hits if h.entry.kind == CONCEPT and h.entry.label == "no_impact"
+        ]
+        last_denial = max(denials, default=-1)
+        # A story naming only places of its own country ("tại các tỉnh Lâm Đồng, Đắk Lắk") is
+        # as local as one naming none.
+        home = _HOME.get(lang)
+        doc_countries = any(h.entry.kind == COUNTRY and h.entry.label != home for h in prep.hits)
+        doc_places = {
+            h.entry.label
+            for h in prep.hits
+            if h.entry.kind == COUNTRY and h.entry.label not in (NOT_A_COUNTRY, home)
+        }
+        if any(h.entry.kind == COUNTRY and h.entry.label == NOT_A_COUNTRY for h in prep.hits):
+            doc_places.add(NOT_A_COUNTRY)  # the EU or the UN is a party too: no one country
         # A sports story's "sanctions" are a federation's penalties (FIFA, a league).
+        # The title may only say "制裁決定について" ("on the sanction decided"): a title naming
+        # no country takes the sport from its body.
+        title_names_country = any(
+            h.entry.kind == COUNTRY and h.end <= prep.title_end for h in prep.hits
+        )
         sports = any(
-            h.entry.kind == CONCEPT and h.entry.label == "sports" and h.end <= prep.title_end
+            h.entry.kind == CONCEPT
+            and h.entry.label == "sports"
+            and (h.end <= prep.title_end or (prep.title_end and not title_names_country))
             for h in prep.hits
         )
         title_items: tuple[str, ...] = ()
@@ -547,7 +622,9 @@ class Extractor:
                 title_items = _codes(items)
                 actors = [c for c in countries if not _is_target(c, text, lang, lex)]
                 title_country = actors[0] if actors else None
-            found = self._sentence_events(hits, items, lang, is_title=is_title)
+            found = self._sentence_events(
+                hits, items, lang, is_title=is_title, s0=s0, published=published
+            )
             if sports:
                 found = [(c, cue) for c, cue in found if c.type not in _SPORTS_CANCELS]
             if is_title:
@@ -571,15 +648,25 @@ class Extractor:
                 stops_plants = cand.type == "natural_disaster" and any(
                     h.entry.kind == CONCEPT and h.entry.label in ("plant", "outage") for h in hits
                 )
+                on_topic = cand.type == "cooperation" and any(
+                    h.entry.label in _COOPERATION_TOPICS for h in cand.hits
+                )
                 if (
                     not codes
                     and not stops_plants
+                    and not on_topic
                     and cand.type in lex.require_item
                     and not _near_items(items, span0, span1, cjk=lang in _CJK, reach=reach)
                 ):
                     continue  # goods outside the catalogue (fuel, rice) and makers count too
+                # A strait or canal named as a place ("eo biển Hormuz") locates shipping; it is
+                # not who raises a price or runs short ("tắc nghẽn trên eo biển Hormuz … đẩy giá
+                # phân bón tăng vọt" is the world's fertiliser price).
+                # Of a plant stopped or goods short, the country that attacked is not where it
+                # happened: "우크라이나 업체 두 곳이 러시아의 공격으로 가동을 멈췄다".
+                actors_here = _located(countries, hits, cand.type, span0, lang in _CJK)
                 country_hit = _pick_country(
-                    countries,
+                    actors_here,
                     span0,
                     span1,
                     text,
@@ -588,11 +675,29 @@ class Extractor:
                     possessive=cand.type not in ("import_restriction", "sanction", "cooperation"),
                     measure=cand.type in _MEASURES,
                 )
+                if cand.type == "logistics_disruption":
+                    # A strait or canal that names its country ("Strait of Hormuz", "パナマ運河",
+                    # "紅海") is where the disruption stands, whoever reports or suffers it.
+                    routes = [
+                        h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "route"
+                    ]
+                    on_route = [
+                        c
+                        for c in countries
+                        if any(c.start < r.end and r.start < c.end for r in routes)
+                    ]
+                    # (Not over an agent named after it: "lệnh phong tỏa của Mỹ với Hormuz".)
+                    if on_route and (country_hit is None or country_hit.start < span1):
+                        country_hit = min(on_route, key=lambda c: abs(c.start - span0))
                 if country_hit is not None:
                     conf += 0.1
                 elif (
                     title_country is not None
-                    and not is_title
+                    and (
+                        not is_title
+                        or cand.type in _DOMESTIC  # "earthquake to hit Taiwan": where it is
+                        or _credited(text, span1, title_country)
+                    )
                     and not (
                         cand.type in _MEASURES
                         and any(_suffers(c, text, lang, span0) for c in countries)
@@ -614,6 +719,8 @@ class Extractor:
                     conf -= 0.25
                 if cue == "hypothetical":
                     conf = min(conf, 0.3)
+                if cand.type in _DENIABLE and last_denial >= s1:
+                    conf -= 0.3
                 if (
                     eased_in_title
                     and not is_title
@@ -632,12 +739,32 @@ class Extractor:
                 country = country_hit.entry.label if country_hit is not None else None
                 if country == NOT_A_COUNTRY:
                     country = None
-                elif cand.type == "cooperation" and len(_actor_set(countries, text, lang, lex)) > 1:
+                elif (
+                    cand.type == "cooperation"
+                    and len(_actor_set(countries, text, lang, lex, parties=True)) > 1
+                ):
                     country = None  # "Mỹ và Trung Quốc đạt thỏa thuận": both sides, no one actor
-                elif country is None and not doc_countries and cand.type in _DOMESTIC:
+                elif (
+                    country is None
+                    and not doc_countries
+                    and cand.type in _DOMESTIC
+                    and not (cand.type in _WORLD_MARKET and codes)
+                    and not any(h.entry.kind == CONCEPT and h.entry.label == "global" for h in hits)
+                ):
                     # A local story that names no country at all happens where it is published:
-                    # "giá xăng dầu tăng mạnh" in a Vietnamese paper is Vietnam's.
+                    # "giá xăng dầu tăng mạnh" in a Vietnamese paper is Vietnam's. The price or
+                    # shortage of a catalogue commodity (nickel, lithium) is the world market's,
+                    # as is anything called global ("世界的な半導体不足").
                     country = _HOME.get(lang)
+                elif (
+                    country is None
+                    and len(doc_places) == 1
+                    and cand.type in _DOMESTIC
+                    and not (cand.type in _WORLD_MARKET and codes)
+                ):
+                    # A story naming one country only, in any sentence, happens there: "港口运营
+                    # 中断. 近日,孟加拉国吉大港连续发生罢工事件".
+                    country = next(iter(doc_places))
                 etype: EventType = cand.type  # type: ignore[assignment]
                 eid = event_id(doc.doc_id, etype, country, codes)
                 matched = [h.entry.term for h in cand.hits]
@@ -773,7 +900,14 @@ class Extractor:
         return False
 
     def _sentence_events(
-        self, hits: Sequence[Hit], items_found: Sequence[Hit], lang: str, *, is_title: bool = False
+        self,
+        hits: Sequence[Hit],
+        items_found: Sequence[Hit],
+        lang: str,
+        *,
+        is_title: bool = False,
+        s0: int = 0,
+        published: dt.date | None = None,
     ) -> list[tuple[_Candidate, str]]:
         """The events of one sentence with the cue that shaped them ('' for none)."""
         lex = self.lexicon
@@ -800,6 +934,10 @@ class Extractor:
             if not firsts or not seconds:
                 continue
             window = rule.cjk_window if cjk else rule.window
+            if lang == "ko":
+                # Korean spells with spaces and particles what Chinese and Japanese say in
+                # fewer characters: "수출에 필요한 허가증을 발급" is one phrase.
+                window = window * 3 // 2
             for a in firsts:
                 for b in seconds:
                     if a.start == b.start and a.end == b.end:
@@ -807,11 +945,30 @@ class Extractor:
                     if rule.ordered and b.start < a.end:
                         continue
                     gap = b.start - a.end if b.start >= a.end else a.start - b.end
+                    if gap > window and cjk:
+                        gap -= _glossed(self._current_text, a, b)
                     if gap < 0 or gap > window:
                         continue
                     cands.append(_Candidate(rule.type, (a, b), gap, rule.weight))
+        routes = by_concept.get("route", ())
+        route_window = lex.rule_window("logistics_disruption", cjk)
         for t in triggers:
-            cands.append(_Candidate(t.entry.label, (t,), 0, 0.6))
+            etype = t.entry.label
+            if etype == "conflict":
+                # A missile or drone attack on ships or a strait ("紅海でコンテナ船にミサイル
+                # 攻撃", "attacks on tankers in the Strait of Hormuz") stops the route: that is
+                # the disruption the supply chain feels, whatever war it is part of.
+                # (An air strike on a port is war on land: "Israel không kích cảng Hodeidah".)
+                ports = {(p.start, p.end) for p in by_concept.get("port", ())}
+                on_route = [
+                    r
+                    for r in routes
+                    if _gap(r, t) <= route_window and (r.start, r.end) not in ports
+                ]
+                if on_route:
+                    cands.append(_Candidate("logistics_disruption", (on_route[0], t), 0, 0.6))
+                    continue
+            cands.append(_Candidate(etype, (t,), 0, 0.6))
         cands.sort(key=lambda c: (c.gap, -c.weight, c.hits[0].start))
         # Whole-sentence cues: a denial ("not affected", "baseless", "không liên quan") takes
         # back every disruption of the sentence; sports turns "sanctions" into penalties.
@@ -840,15 +997,29 @@ class Extractor:
                 lo: int = span0,
                 hi: int = span1,
                 after_window: int | None = None,
+                clause: bool = False,
             ) -> Hit | None:
                 for h in by_concept.get(concept, ()):
                     if (h.start, h.end) in own:
                         continue
                     if h.start >= lo and h.end <= hi:
                         return h
-                    if before and h.end <= lo and lo - h.end <= window:
+                    if (
+                        before
+                        and h.end <= lo
+                        and lo - h.end <= window
+                        and not (clause and _CLAUSE_END.search(self._current_text, h.end, lo))
+                    ):
                         return h
-                    if after and h.start >= hi and h.start - hi <= (after_window or window):
+                    if (
+                        after
+                        and h.start >= hi
+                        and h.start - hi <= (after_window or window)
+                        and not any(
+                            sep in self._current_text[hi : h.start] for sep in _CLAUSE_BREAKS
+                        )
+                        and not (clause and _CLAUSE_END.search(self._current_text, hi, h.start))
+                    ):
                         return h
                 return None
 
@@ -863,12 +1034,24 @@ class Extractor:
             # đó") is old news inside a new story: not a new event (titles are news).
             if not is_title and near("background", after=False, window=cue_window * 3):
                 continue
+            if near("despite", after=False, window=cue_window * (1 if is_title else 3)):
+                continue
+            # "Mỹ và Iran dừng tập kích nhau", "停止攻击": attacks that stop are a ceasefire.
+            if cand.type == "conflict" and near("halt", after=sov, window=cue_window // 2):
+                continue
             if cand.type in lex.easable and (
                 near("ease", after=True)
                 or near("halt", after=True)
                 or near("lift_short", after=False, window=2)
             ):
                 cand.type = "restriction_eased"
+            # A measure dated years back is history too: "2010년 … 중국이 … 희토류 수출을
+            # 중단". (An easing names the year its measure was brought in: "2019年7月に導入
+            # した…輸出規制を緩和".)
+            if cand.type not in _EASINGS and _old_year_before(
+                self._current_text, s0, span0, published, cjk
+            ):
+                continue
             # Japanese and Korean put negation and modality at the end of the clause, after
             # the event words: "붕괴시킬 수 있다", "制限する予定はない".
             tail = cue_window * 4 if sov else cue_window
@@ -883,21 +1066,26 @@ class Extractor:
                 if not self.keep_hypothetical:
                     continue
                 cue = "hypothetical"
+            # Within its clause: "达成协议,将立即停止镍矿出口" agreed on a ban, which stands.
             if cand.type in _COOPERATION_OVERRIDES and near(
-                "cooperation", after=sov, before=not sov, window=cue_window * 2
+                "cooperation", after=sov, before=not sov, window=cue_window * 2, clause=True
             ):
                 cand.type = "cooperation"
                 cue = "cooperation"
             chosen.append((cand, cue))
         if not any(c.type != "cooperation" for c, _ in chosen):
             coop = by_concept.get("cooperation")
+            # Talks on export controls or supply chains are cooperation on supply even when
+            # they name no goods: "「輸出管理対話」設置で合意", "공급망 핫라인".
+            topic = next((h for c in _COOPERATION_TOPICS for h in by_concept.get(c, ())), None)
             if (
                 coop
-                and items
+                and (items or topic is not None)
                 and not chosen
                 and not near_any(by_concept, "negation", coop[0], cue_window)
             ):
-                chosen.append((_Candidate("cooperation", (coop[0],), 0, 0.55), "cooperation"))
+                hits_ = (coop[0],) if items or topic is None else (coop[0], topic)
+                chosen.append((_Candidate("cooperation", hits_, 0, 0.55), "cooperation"))
         return chosen
 
 
@@ -939,6 +1127,87 @@ _VI_CURRENCIES = (
     "tiền",
     "bạc",
 )
+
+
+def _located(
+    countries: list[Hit], hits: Sequence[Hit], etype: str, span0: int, cjk: bool
+) -> list[Hit]:
+    """The countries that may stand for where an event of ``etype`` happens or who acts."""
+    if etype not in ("logistics_disruption", "conflict"):
+        routes = [h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "route"]
+        countries = [
+            c for c in countries if not any(c.start < r.end and r.start < c.end for r in routes)
+        ]
+    if etype in ("production_disruption", "shortage", "natural_disaster"):
+        attacks = [h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "attack"]
+        # The attacker is named right before its attack: "러시아의 공격으로", "Russian attacks".
+        reach = 3 if cjk else 12
+        attackers = [
+            c
+            for c in countries
+            if any(0 <= a.start - c.end <= reach and a.end <= span0 for a in attacks)
+        ]
+        if attackers and len(attackers) < len(countries):
+            countries = [c for c in countries if c not in attackers]
+    return countries
+
+
+def _credited(text: str, span1: int, country: Hit) -> bool:
+    """Whether a title names its actor after a dash, as a credit, past the event words:
+    "半導体輸出規制を緩和 韓国向け、通達改正―経産省"."""
+    return country.start >= span1 and any(d in text[span1 : country.start] for d in "―—–|")
+
+
+def _asks(title: str, lang: str) -> bool:
+    """A title that asks or speculates: a question mark, or a Japanese headline ending on the
+    particle か ("「令和のオイルショック」到来か")."""
+    end = title.rstrip().rstrip("」』\"'”…").rstrip()
+    return end.endswith(("?", "？")) or (lang == "ja" and end.endswith("か"))
+
+
+# "in 2014", "năm 2010", "2010년", "2010年": a year named in a sentence.
+# "2010年以来" and "since 2010" measure from the past to now: not history.
+_YEAR_CJK = re.compile(r"((?:19|20)\d\d)\s*[年년](?!\s*(?:以来|以降|来|이후|이래|만에|ぶり))")
+_YEAR_LATIN = re.compile(r"\b(?:in|năm|during)\s+(?:early |late |mid-)?((?:19|20)\d\d)\b")
+
+
+# Chinese papers write years digit by digit in Han numerals: "二○二三年".
+_HAN_YEAR = re.compile(r"([一二九][〇○零一二三四五六七八九]{3})\s*年(?!\s*(?:以来|以降|来))")
+_HAN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"○": "0", "零": "0"}
+
+
+def _old_year_before(text: str, lo: int, hi: int, published: dt.date | None, cjk: bool) -> bool:
+    """Whether the stretch before an event names a year two or more years before publication
+    and none later: "2010년 … 중국이 … 희토류 수출을 중단", "when Russia invaded in 2014" retell
+    history."""
+    if published is None:
+        return False
+    pattern = _YEAR_CJK if cjk else _YEAR_LATIN
+    years = [int(m.group(1)) for m in pattern.finditer(text, lo, hi)]
+    if cjk:
+        years += [
+            int("".join(_HAN_DIGITS[c] for c in m.group(1)))
+            for m in _HAN_YEAR.finditer(text, lo, hi)
+        ]
+    return bool(years) and max(years) <= published.year - 2
+
+
+def _glossed(text: str, a: Hit, b: Hit) -> int:
+    """Characters between two hits that stand in brackets: a gloss such as "霍尔木兹海峡(Hormuz
+    Strait)即将关闭" does not separate the words it sits between."""
+    lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    stretch = text[lo:hi]
+    if "(" not in stretch and "（" not in stretch:
+        return 0
+    return sum(len(m.group(0)) for m in _BRACKETED.finditer(stretch))
+
+
+_BRACKETED = re.compile(r"[(（][^()（）]{0,40}[)）]")
+
+
+def _gap(a: Hit, b: Hit) -> int:
+    """Characters between two hits (0 when they touch or overlap)."""
+    return max(0, b.start - a.end, a.start - b.end)
 
 
 def near_any(by_concept: dict[str, list[Hit]], concept: str, hit: Hit, window: int) -> bool:
@@ -1038,7 +1307,12 @@ def _pick_country(
     """The actor: the country named nearest before the event words, else inside them, else a
     country named just after with a possessive ("của Indonesia", "by Indonesia"). Countries
     marked as the target ("exports to the US", "한국에 대한") are passed over."""
-    actors = [c for c in countries if not _is_target(c, text, lang, lex)]
+    targets = _targets(countries, text, lang, lex)
+    if not measure:
+        # "우크라이나 업체 두 곳이 … 가동을 멈췄다": the firms of a country are listed by a
+        # measure, but their plant stopping happens there.
+        targets -= {c.start for c in countries if _firms_of(text, c)}
+    actors = [c for c in countries if c.start not in targets]
     if measure:
         # Of a measure, a country owned by what precedes it, or one that suffers the measure
         # (a passive marker between it and the measure), is not the one taking it.
@@ -1160,12 +1434,14 @@ def _target_of(
         else:
             words = head.split()
             aimed = bool(words) and (words[-1] in before or " ".join(words[-2:]) in before)
-        if aimed or (after and text[c.end : c.end + 6].lower().startswith(after)):
+        end = _past_gloss(text, c.end)
+        if aimed or (after and text[end : end + 6].lower().startswith(after)):
             return label
     return None
 
 
 def _topic_marked(text: str, start: int, end: int, topics: tuple[str, ...]) -> bool:
+    end = _past_gloss(text, end)
     after = text[end : end + 8].lstrip(" ")
     for word in _GOVERNMENT_WORDS:
         if after.startswith(word):
@@ -1176,11 +1452,50 @@ def _topic_marked(text: str, start: int, end: int, topics: tuple[str, ...]) -> b
     return text[end : end + 2].startswith(topics) or (opens and after.startswith((",", "、")))
 
 
-def _actor_set(countries: Sequence[Hit], text: str, lang: str, lex: Lexicon) -> set[str]:
+# Words that join the names of a list: "对白罗斯、伊朗和其他国家", "日本、韓国向け", "to China and
+# Russia". (A comma in a Korean or Chinese headline ends its topic: "일본, 한국에 대한 … 규제".)
+_LIST_JOINERS = {
+    "en": frozenset({",", "and", "or", "/"}),
+    "vi": frozenset({",", "và", "hoặc", "/"}),
+    "zh": frozenset({"、", "和", "与", "與", "及", "以及"}),
+    "ja": frozenset({"、", "や", "と", "・", "及び", "および"}),
+    "ko": frozenset({"과", "와", "및", "·"}),
+}
+
+
+def _targets(countries: Sequence[Hit], text: str, lang: str, lex: Lexicon) -> set[int]:
+    """Starts of the countries a measure is aimed at: those marked as targets, and the others
+    of a list one of them heads (a marker before it, as in English, Vietnamese and Chinese) or
+    ends (a marker after it, as in Japanese and Korean)."""
+    marked = {c.start for c in countries if _is_target(c, text, lang, lex)}
+    if not marked:
+        return marked
+    ordered = sorted(countries, key=lambda c: c.start)
+    pairs = list(itertools.pairwise(ordered))
+    if lang in _SOV:
+        pairs = [(b, a) for a, b in reversed(pairs)]
+    for head, other in pairs:
+        first, second = (head, other) if head.start < other.start else (other, head)
+        joiner = text[first.end : second.start].strip().lower()
+        # (Not onto a headline's topic: "中国、日本向けの…輸出を禁止".)
+        if (
+            head.start in marked
+            and joiner in _LIST_JOINERS.get(lang, ())
+            and not _topic_marked(text, other.start, other.end, _TOPIC.get(lang, ()))
+        ):
+            marked.add(other.start)
+    return marked
+
+
+def _actor_set(
+    countries: Sequence[Hit], text: str, lang: str, lex: Lexicon, *, parties: bool = False
+) -> set[str]:
+    """The countries named as actors; with ``parties``, the EU or the UN count as one too (a
+    talk between the EU and China has two sides)."""
     return {
         c.entry.label
         for c in countries
-        if c.entry.label != NOT_A_COUNTRY and not _is_target(c, text, lang, lex)
+        if (parties or c.entry.label != NOT_A_COUNTRY) and not _is_target(c, text, lang, lex)
     }
 
 
@@ -1215,7 +1530,29 @@ def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:
                     return True
     after = lex.target_after.get(lang, ())
     if after:
-        tail = text[hit.end : hit.end + 12].lower()
+        end = _past_gloss(text, hit.end)
+        tail = text[end : end + 12].lower()
         if tail.startswith(after):
             return True
     return False
+
+
+_FIRMS = ("companies", "company", "firms", "firm", "기업", "업체", "회사", "企业", "企業", "公司")
+
+
+def _firms_of(text: str, country: Hit) -> bool:
+    """Whether the country is named as the home of firms ("US companies", "우크라이나 업체")."""
+    end = _past_gloss(text, country.end)
+    return text[end : end + 12].lstrip(" の").lower().startswith(_FIRMS)
+
+
+def _past_gloss(text: str, end: int) -> int:
+    """Past a short gloss in brackets right after a name: "大韓民国(韓国)向け", "経済産業省(経産省)
+    は" mark the name before the brackets."""
+    if text[end : end + 1] in ("(", "（"):
+        close = text.find(")", end, end + 24)
+        if close < 0:
+            close = text.find("）", end, end + 24)
+        if close > 0:
+            return close + 1
+    return end

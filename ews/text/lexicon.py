@@ -104,6 +104,13 @@ class Lexicon:
     target_before: dict[str, tuple[str, ...]] = field(default_factory=dict)
     target_after: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def rule_window(self, event_type: str, cjk: bool) -> int:
+        """The window of the first pair rule giving ``event_type`` (0 when none does)."""
+        for rule in self.rules:
+            if rule.type == event_type:
+                return rule.cjk_window if cjk else rule.window
+        return 0
+
     def window(self, lang: str, *, cue: bool = False) -> int:
         """Largest gap in characters between two words that still belong together."""
         cjk = lang in ("zh", "ja", "ko")
@@ -296,7 +303,12 @@ def build_lexicon(catalog: Catalog) -> Lexicon:
         _add_country(builder, term, HOME_COUNTRY[lang], (lang,))
     for iso2, terms in (data.get("places") or {}).items():
         for term in terms:
-            _add_country(builder, str(term), str(iso2), LANGS)
+            # A place is a name in every language unless it says otherwise
+            # ({term: 大陸, langs: [zh]}: "the mainland" in Chinese, a continent in Japanese).
+            if isinstance(term, dict):
+                _add_country(builder, str(term["term"]), str(iso2), term.get("langs") or LANGS)
+            else:
+                _add_country(builder, str(term), str(iso2), LANGS)
 
     rules = []
     windows = {k: int(v) for k, v in (data.get("windows") or {}).items()}
@@ -383,7 +395,8 @@ def _add_country(builder: _Builder, name: str, iso2: str, langs: Iterable[str]) 
         builder.add_term("=" + name, COUNTRY, iso2, langs)
         return
     # Latin country names are proper nouns: "biện pháp" is not France, "china" is porcelain.
-    builder.add_term(name, COUNTRY, iso2, langs, capital=latin)
+    # (A place written in lower case, "eo biển Hormuz", is matched as written.)
+    builder.add_term(name, COUNTRY, iso2, langs, capital=latin and name[:1].isupper())
 
 
 # Keyed by id(); the catalogue is kept in the value so its id cannot be reused while cached.

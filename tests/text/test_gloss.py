@@ -21,7 +21,8 @@ def glossary(catalog: Catalog) -> Glossary:
         ("수출", "export", "concept"),
         ("輸出", "export", "concept"),
         ("cấm", "restrict", "concept"),
-        ("停产", "outage", "concept"),
+        ("火灾", "outage", "concept"),
+        ("停产", "production disruption", "trigger"),  # "production stopped" is the event
         ("稀土", "Rare earths", "item"),  # a family term names the family
         ("요소수", "Urea (incl. aqueous solution)", "item"),
         ("trung quốc", "China", "country"),
