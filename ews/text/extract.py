@@ -194,6 +194,7 @@ _EASINGS = frozenset({"restriction_eased"})
 # A headline's "…" ends one clause and starts another: "우크라 네온 업체 가동 중단…"반도체 공급난
 # 우려"": the concern is the second clause's, not the first's.
 _CLAUSE_BREAKS = ("…", "...")
+_REASON = re.compile(r"(?:해서|하여|해 |して|し、|し |하며)")
 _CLAUSE_END = re.compile(r"[,，;；。]")
 _DATELINE = re.compile(
     r"[(（][^()（）\n]{0,40}?(?:電|电|讯|訊)[)）]"
@@ -456,6 +457,11 @@ class Extractor:
                     continue
                 if e.capital and not text[start].isupper():
                     continue
+                if not right_ok:
+                    # A stem ("halt*") covers its whole word ("halted"), so that another
+                    # concept's entry for that word does not hide it as a shorter match.
+                    hits.append(Hit(start, _word_end(low, stop), e))
+                    continue
                 hits.append(Hit(start, stop, e))
         # Of two country names that overlap ("中国政府" and "政府は"), the one read first stands.
         hits.sort(key=lambda h: (h.start, -h.end))
@@ -674,6 +680,7 @@ class Extractor:
                     lex=lex,
                     possessive=cand.type not in ("import_restriction", "sanction", "cooperation"),
                     measure=cand.type in _MEASURES,
+                    word_ends=[h.end for h in cand.hits if h.entry.kind not in (ITEM, COUNTRY)],
                 )
                 if cand.type == "logistics_disruption":
                     # A strait or canal that names its country ("Strait of Hormuz", "パナマ運河",
@@ -686,8 +693,9 @@ class Extractor:
                         for c in countries
                         if any(c.start < r.end and r.start < c.end for r in routes)
                     ]
-                    # (Not over an agent named after it: "lệnh phong tỏa của Mỹ với Hormuz".)
-                    if on_route and (country_hit is None or country_hit.start < span1):
+                    # (Not over an actor named inside or after it: "lệnh phong tỏa của Mỹ
+                    # với Hormuz".)
+                    if on_route and (country_hit is None or country_hit.end <= span0):
                         country_hit = min(on_route, key=lambda c: abs(c.start - span0))
                 if country_hit is not None:
                     conf += 0.1
@@ -978,6 +986,8 @@ class Extractor:
         used: set[tuple[int, int]] = set()
         chosen: list[tuple[_Candidate, str]] = []
         cue_window = lex.window(lang, cue=True)
+        if lang == "ko":
+            cue_window = cue_window * 3 // 2  # as for the pairs: Korean is spelled out longer
         sov = lang in _SOV
         for cand in cands:
             spans = {(h.start, h.end) for h in cand.hits if h.entry.kind not in (ITEM, COUNTRY)}
@@ -1034,7 +1044,10 @@ class Extractor:
             # đó") is old news inside a new story: not a new event (titles are news).
             if not is_title and near("background", after=False, window=cue_window * 3):
                 continue
-            if near("despite", after=False, window=cue_window * (1 if is_title else 3)):
+            # (Japanese and Korean say it after: "規制以降で初", "제재에도 불구하고".)
+            if near(
+                "despite", after=sov, before=not sov, window=cue_window * (1 if is_title else 3)
+            ):
                 continue
             # "Mỹ và Iran dừng tập kích nhau", "停止攻击": attacks that stop are a ceasefire.
             if cand.type == "conflict" and near("halt", after=sov, window=cue_window // 2):
@@ -1060,9 +1073,18 @@ class Extractor:
             # A condition may stand well before the measure it governs in Korean and Japanese,
             # across the relative clause that describes it ("공격할 경우 부과할 '강력하고
             # 포괄적인' 제재", "侵攻した場合に科す厳しい制裁").
-            if near(
+            hypo = near(
                 "hypothetical", after=sov, after_window=tail, window=cue_window * (2 if sov else 1)
+            )
+            # A fear given as the reason for what follows is no condition on it: "공급 차질을
+            # 우려해 수출을 제한", "供給不足を懸念して輸出を制限".
+            if (
+                hypo is not None
+                and hypo.end <= span0
+                and _REASON.match(self._current_text, hypo.end)
             ):
+                hypo = None
+            if hypo is not None:
                 if not self.keep_hypothetical:
                     continue
                 cue = "hypothetical"
@@ -1162,7 +1184,16 @@ def _asks(title: str, lang: str) -> bool:
     """A title that asks or speculates: a question mark, or a Japanese headline ending on the
     particle か ("「令和のオイルショック」到来か")."""
     end = title.rstrip().rstrip("」』\"'”…").rstrip()
+    if lang == "ko" and _KO_QUESTION.search(title):
+        return True
     return end.endswith(("?", "？")) or (lang == "ja" and end.endswith("か"))
+
+
+# A Korean headline asks with a verb ending before its break: "호르무즈 해협 봉쇄되나…",
+# "유가 더 오를까".
+_KO_QUESTION = re.compile(
+    r"(?:되나|하나요|할까|될까|을까|일까|를까|는가|인가|없나|있나)(?=\s*(?:…|\.\.\.|\?|$|[\"'”’,]))"
+)
 
 
 # "in 2014", "năm 2010", "2010년", "2010年": a year named in a sentence.
@@ -1241,6 +1272,12 @@ def _title_abbreviations(title: str, lang: str, hits: Sequence[Hit]) -> list[Hit
     return found
 
 
+def _word_end(low: str, stop: int) -> int:
+    while stop < len(low) and _is_word_char(low[stop]):
+        stop += 1
+    return stop
+
+
 def _drop_contained(hits: list[Hit]) -> list[Hit]:
     """Hits not strictly inside a longer hit; ignore-terms are dropped after doing their job."""
     if not hits:
@@ -1303,6 +1340,7 @@ def _pick_country(
     lex: Lexicon,
     possessive: bool,
     measure: bool = False,
+    word_ends: Sequence[int] = (),
 ) -> Hit | None:
     """The actor: the country named nearest before the event words, else inside them, else a
     country named just after with a possessive ("của Indonesia", "by Indonesia"). Countries
@@ -1320,11 +1358,13 @@ def _pick_country(
     # "lệnh phong tỏa của Mỹ", "a ban by Indonesia", "do Mỹ áp đặt": the owner or agent named
     # right after the measure is its actor, whoever was named before it.
     if possessive or measure:
-        for c in countries:
-            if 0 <= c.start - span1 <= 20:
-                between = " " + text[span1 : c.start].lower()
-                if any(between.endswith(m) for m in _AGENT.get(lang, ())):
-                    return c
+        # (Right after any of the event words: "lệnh phong tỏa của Mỹ với Hormuz".)
+        for end in sorted({span1, *word_ends}):
+            for c in countries:
+                if 0 <= c.start - end <= 20:
+                    between = " " + text[end : c.start].lower()
+                    if any(between.endswith(m) for m in _AGENT.get(lang, ())):
+                        return c
     before = [c for c in actors if c.end <= span0]
     owner = _OWNER_PARTICLE.get(lang)
     if measure and owner:

@@ -31,7 +31,7 @@ def extracted(
         source_id="t",
         title=title,
         text=text,
-        lang=lang,  # type: ignore[arg-type]
+        lang=lang,
         published=dt.datetime.combine(published, dt.time(12), tzinfo=dt.UTC),
         provenance=PROV,
     )
@@ -277,3 +277,34 @@ def test_an_agreement_to_ban_is_a_ban(extractor: Extractor) -> None:
     found = events(extractor, "zh", text)
     assert ("cooperation", None) in found
     assert not any(t == "export_restriction" for t, _ in found)
+
+
+def test_a_stem_covers_its_word_and_is_not_hidden_by_another_concepts_word(
+    extractor: Extractor,
+) -> None:
+    # "halted" is a halt word and, by the stem "halt*", an outage word too.
+    text = "The company expects production at its Naka Factory in Hitachinaka to be halted."
+    assert ("production_disruption", "JP") in events(extractor, "en", text)
+    text = "Construction at the battery plant in Ohio has been paused after a raid."
+    assert ("production_disruption", "US") in events(extractor, "en", text)
+
+
+def test_japanese_and_korean_say_first_since_after_the_measure(extractor: Extractor) -> None:
+    assert not events(extractor, "ja", "", title="中国、10月にガリウム輸出 規制以降で初")
+
+
+def test_a_korean_headline_that_asks(extractor: Extractor) -> None:
+    title = "호르무즈 해협 봉쇄되나…유조선 2척, 초입서 항로 변경"
+    assert not events(extractor, "ko", "", title=title)
+
+
+def test_a_fear_given_as_a_reason_does_not_make_a_measure_hypothetical(
+    extractor: Extractor,
+) -> None:
+    text = "중국 정부가 공급 차질을 우려해 요소 수출을 제한했다."
+    assert ("export_restriction", "CN") in events(extractor, "ko", text)
+
+
+def test_the_owner_named_inside_a_pair_is_its_actor(extractor: Extractor) -> None:
+    title = "Iran gọi lệnh phong tỏa của Mỹ với Hormuz là hành vi cướp biển"
+    assert ("logistics_disruption", "US") in events(extractor, "vi", "", title=title)
