@@ -583,13 +583,6 @@ class Extractor:
         # as local as one naming none.
         home = _HOME.get(lang)
         doc_countries = any(h.entry.kind == COUNTRY and h.entry.label != home for h in prep.hits)
-        doc_places = {
-            h.entry.label
-            for h in prep.hits
-            if h.entry.kind == COUNTRY and h.entry.label not in (NOT_A_COUNTRY, home)
-        }
-        if any(h.entry.kind == COUNTRY and h.entry.label == NOT_A_COUNTRY for h in prep.hits):
-            doc_places.add(NOT_A_COUNTRY)  # the EU or the UN is a party too: no one country
         # A sports story's "sanctions" are a federation's penalties (FIFA, a league).
         # The title may only say "制裁決定について" ("on the sanction decided"): a title naming
         # no country takes the sport from its body.
@@ -766,13 +759,13 @@ class Extractor:
                     country = _HOME.get(lang)
                 elif (
                     country is None
-                    and len(doc_places) == 1
                     and cand.type in _DOMESTIC
                     and not (cand.type in _WORLD_MARKET and codes)
+                    and len(nearby := _places_near(per_sentence, index, home)) == 1
                 ):
-                    # A story naming one country only, in any sentence, happens there: "港口运营
-                    # 中断. 近日,孟加拉国吉大港连续发生罢工事件".
-                    country = next(iter(doc_places))
+                    # A story naming one country only, in the title or the sentences beside the
+                    # event, happens there: "港口运营中断. 近日,孟加拉国吉大港连续发生罢工事件".
+                    country = next(iter(nearby))
                 etype: EventType = cand.type  # type: ignore[assignment]
                 eid = event_id(doc.doc_id, etype, country, codes)
                 matched = [h.entry.term for h in cand.hits]
@@ -1097,9 +1090,19 @@ class Extractor:
             chosen.append((cand, cue))
         if not any(c.type != "cooperation" for c, _ in chosen):
             coop = by_concept.get("cooperation")
-            # Talks on export controls or supply chains are cooperation on supply even when
-            # they name no goods: "「輸出管理対話」設置で合意", "공급망 핫라인".
-            topic = next((h for c in _COOPERATION_TOPICS for h in by_concept.get(c, ())), None)
+            # Talks on export controls or critical minerals are cooperation on supply even
+            # when they name no goods: "「輸出管理対話」設置で合意". (Trade and exports alone are
+            # every business deal: "kỳ vọng đưa cua Cà Mau xuất khẩu sang Trung Quốc".)
+            controls = any(by_concept.get(c) for c in ("restrict", "control", "measure"))
+            topic = next(
+                (
+                    h
+                    for c in _COOPERATION_TOPICS
+                    for h in by_concept.get(c, ())
+                    if c == "supply_chain" or controls
+                ),
+                None,
+            )
             if (
                 coop
                 and (items or topic is not None)
@@ -1172,6 +1175,21 @@ def _located(
         if attackers and len(attackers) < len(countries):
             countries = [c for c in countries if c not in attackers]
     return countries
+
+
+def _places_near(per_sentence: Sequence[Sequence[Hit]], index: int, home: str | None) -> set[str]:
+    """The countries named in the title and the sentences around sentence ``index``; empty
+    when one of them is a place of the paper's own country (a local story) or the EU or the UN
+    is named (a party that is no country)."""
+    window = {0, index - 1, index, index + 1}
+    found = {
+        h.entry.label
+        for i in window
+        if 0 <= i < len(per_sentence)
+        for h in per_sentence[i]
+        if h.entry.kind == COUNTRY
+    }
+    return set() if home in found or NOT_A_COUNTRY in found else found
 
 
 def _credited(text: str, span1: int, country: Hit) -> bool:
