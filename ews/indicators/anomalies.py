@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import ibis  # type: ignore[import-untyped, unused-ignore]
 import ibis.expr.types as ir  # type: ignore[import-untyped, unused-ignore]
@@ -62,6 +63,28 @@ class AnomalyReport:
 def trade_key(reporter: str, partner: str, flow: str, product: str) -> str:
     """Stable series key: ``trade:CN>JP:export:811292``."""
     return f"trade:{reporter}>{partner}:{flow}:{product}"
+
+
+class TradeKey(NamedTuple):
+    """The parts of a :func:`trade_key`."""
+
+    reporter: str
+    partner: str
+    """An ISO code, or ``*`` / ``WLD`` for the reporter's total over all partners."""
+    flow: str
+    product: str
+    """An HS code, or ``group:<family>`` for a family's total."""
+
+
+def parse_trade_key(key: str) -> TradeKey | None:
+    """The parts of a key made by :func:`trade_key`; None for any other key."""
+    head, _, rest = key.partition(":")
+    pair, _, rest = rest.partition(":")
+    flow, _, product = rest.partition(":")
+    reporter, sep, partner = pair.partition(">")
+    if head != "trade" or not sep or not flow or not product:
+        return None
+    return TradeKey(reporter, partner, flow, product)
 
 
 def monthly_trade(

@@ -39,6 +39,7 @@ from ews.alerts.board import BoardEntry, BoardFilter, board, peak_levels
 from ews.alerts.records import Alert, Evidence, level_rank
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
+from ews.indicators.anomalies import TradeKey, parse_trade_key
 from ews.records import WORLD, Item
 from ews.report.i18n import (
     Lang,
@@ -398,10 +399,20 @@ def exposure(
 
 
 # -- the reason, in words ---------------------------------------------------------------------
-_TRADE_REF = re.compile(
-    r"^trade:(?P<reporter>[A-Z]{2,3})>(?P<partner>[A-Z*]{1,3}):(?P<flow>\w+):(?P<code>[\w]+)"
-    r"@(?P<month>\d{4}-\d{2}):(?P<kind>\w+)$"
-)
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def _trade_ref(ref: str) -> tuple[TradeKey, str, str] | None:
+    """The series, month and kind of a trade anomaly's ref (``trade:CN>KR:export:250410@
+    2024-05:trade_drop``)."""
+    key, _, tail = ref.partition("@")
+    month, _, kind = tail.partition(":")
+    parsed = parse_trade_key(key)
+    if parsed is None or not _MONTH.fullmatch(month) or not kind:
+        return None
+    return parsed, month, kind
+
+
 _PRICE_REF = re.compile(r"^price:(?P<source>[^:]+):(?P<series>[^@]+)@(?P<month>\d{4}-\d{2}):")
 _EXPECTED = re.compile(r"value (?P<value>[\d.,]+) vs expected (?P<expected>[\d.,]+)")
 
@@ -427,30 +438,32 @@ def evidence_words(e: Evidence, catalog: Catalog, lang: str = "en") -> str:
     """One evidence record in plain words, for people who do not read refs and z-scores."""
     lang = checked(lang)
     t = translator(lang)
-    if e.kind == "trade_anomaly" and (m := _TRADE_REF.match(e.ref)):
-        reporter = _country(catalog, m["reporter"], lang)
+    if e.kind == "trade_anomaly" and (ref := _trade_ref(e.ref)) is not None:
+        key, month, kind = ref
+        reporter = _country(catalog, key.reporter, lang)
         partner = (
             t.gettext("all partners")
-            if m["partner"] == "*"
-            else _country(catalog, m["partner"], lang)
+            if key.partner in ("*", WORLD)
+            else _country(catalog, key.partner, lang)
         )
-        item = catalog.item_for_code(m["code"]) if m["code"].isdigit() else None
-        goods = item.names[lang] if item else _family_name(catalog, m["code"], lang)
+        code = key.product.removeprefix("group:")
+        item = catalog.item_for_code(code) if code.isdigit() else None
+        goods = item.names[lang] if item else _family_name(catalog, code, lang)
         fill = {
             "reporter": reporter,
             "goods": goods,
             "partner": partner,
-            "verb": _kind_words(m["kind"], lang),
-            "month": _month_words(m["month"], lang),
+            "verb": _kind_words(kind, lang),
+            "month": _month_words(month, lang),
         }
-        if m["flow"] == "export":
+        if key.flow == "export":
             line = t.gettext("{reporter}'s exports of {goods} to {partner} {verb} in {month}")
-        elif m["flow"] == "import":
+        elif key.flow == "import":
             line = t.gettext("{reporter}'s imports of {goods} to {partner} {verb} in {month}")
         else:
             # Another flow (re-exports): its name is the data's own word.
             line = t.gettext("{reporter}'s {flow}s of {goods} to {partner} {verb} in {month}")
-            fill["flow"] = m["flow"]
+            fill["flow"] = key.flow
         line = line.format(**fill)
         if (x := _EXPECTED.search(e.summary)) is not None:
             line += t.gettext(" ({value} against {expected} expected)").format(

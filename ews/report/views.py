@@ -18,6 +18,7 @@ from ews.alerts.records import LEVELS, Alert
 from ews.alerts.repository import load_alerts
 from ews.catalog import Catalog
 from ews.indicators import queries as indicators
+from ews.indicators.anomalies import parse_trade_key
 from ews.records import WORLD, Item
 from ews.report.formats import source_name
 from ews.risk.config import latest, load_priors
@@ -193,19 +194,19 @@ def trade_anomalies(store: Store, item: Item, catalog: Catalog) -> pd.DataFrame:
     source = "; ".join(indicators.run_sources(store, run))
     out = []
     for r in indicators.run_anomalies(store, run, prefix="trade:"):
-        parts = str(r["series_key"]).split(":")
-        if len(parts) < 4:
+        key = parse_trade_key(str(r["series_key"]))
+        if key is None:
             continue
-        product = parts[3]
-        match = product.startswith(item.hs) or item.hs.startswith(product)
-        if product.startswith("group") and len(parts) > 4:
-            match = parts[4] == item.group
+        product = key.product
+        if product.startswith("group:"):
+            match = product.removeprefix("group:") == item.group
+        else:
+            match = product.startswith(item.hs) or item.hs.startswith(product)
         if not match:
             continue
-        reporter, _, partner = parts[1].partition(">")
         # "*" and WLD are a reporter's total over all partners.
-        to = "all partners" if partner in ("*", WORLD) else catalog.country_name(partner)
-        label = f"{catalog.country_name(reporter)} → {to} ({parts[2]})"
+        to = "all partners" if key.partner in ("*", WORLD) else catalog.country_name(key.partner)
+        label = f"{catalog.country_name(key.reporter)} → {to} ({key.flow})"
         out.append({**r, "series": label, "source": source})
     return _frame(out, columns)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ews.catalog import Catalog
+from ews.indicators.anomalies import parse_trade_key
 from ews.records import WORLD
 from ews.risk.config import RiskConfig, StructuralPriors, as_of, load_chokepoints, load_priors
 from ews.risk.signals import Signal
@@ -332,9 +333,9 @@ def anomaly_signals(
     out: list[Signal] = []
     for a in anomalies:
         key: str = a.series_key
-        if key.startswith("trade:") and a.kind in SUPPLY_ANOMALIES:
-            _, pair, flow, product = key.split(":", 3)
-            reporter, partner = pair.split(">", 1)
+        trade = parse_trade_key(key)
+        if trade is not None and a.kind in SUPPLY_ANOMALIES:
+            reporter, partner, flow, product = trade
             if flow != "export":
                 continue
             if product.startswith("group:"):
