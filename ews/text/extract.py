@@ -195,6 +195,7 @@ _EASINGS = frozenset({"restriction_eased"})
 # 우려"": the concern is the second clause's, not the first's.
 _CLAUSE_BREAKS = ("…", "...")
 _REASON = re.compile(r"(?:해서|하여|해 |して|し、|し |하며)")
+_ZH_COUNTED_TARGET = re.compile(r"(?:对|對|针对|針對)\s*\d+\s*[家个個名项項]\s*$")
 _CLAUSE_END = re.compile(r"[,，;；。]")
 _DATELINE = re.compile(
     r"[(（][^()（）\n]{0,40}?(?:電|电|讯|訊)[)）]"
@@ -950,6 +951,12 @@ class Extractor:
                         gap -= _glossed(self._current_text, a, b)
                     if gap < 0 or gap > window:
                         continue
+                    if rule.type == "restriction_eased" and _CLAUSE_END.search(
+                        self._current_text, min(a.end, b.end), max(a.start, b.start)
+                    ):
+                        # An easing is said in one clause: "暫停…出口，僅允許…" bans, then
+                        # excepts a few.
+                        continue
                     cands.append(_Candidate(rule.type, (a, b), gap, rule.weight))
         routes = by_concept.get("route", ())
         route_window = lex.rule_window("logistics_disruption", cjk)
@@ -1045,9 +1052,10 @@ class Extractor:
             # "Mỹ và Iran dừng tập kích nhau", "停止攻击": attacks that stop are a ceasefire.
             if cand.type == "conflict" and near("halt", after=sov, window=cue_window // 2):
                 continue
+            # Within the clause: "暫停鋰精礦及原礦出口，僅允許…企業申請特許" bans, then excepts.
             if cand.type in lex.easable and (
-                near("ease", after=True)
-                or near("halt", after=True)
+                near("ease", after=True, clause=True)
+                or near("halt", after=True, clause=True)
                 or near("lift_short", after=False, window=2)
             ):
                 cand.type = "restriction_eased"
@@ -1577,6 +1585,8 @@ def _is_target(hit: Hit, text: str, lang: str, lex: Lexicon) -> bool:
         if lang in _CJK:
             if head.endswith(before):
                 return True
+            if lang == "zh" and _ZH_COUNTED_TARGET.search(head):
+                return True  # "对28家美国实体": a count between the marker and the country
         else:
             words = head.rstrip()
             if lang == "en" and words.endswith(" the"):

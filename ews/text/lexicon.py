@@ -130,6 +130,10 @@ def _has_marks(term: str) -> bool:
 def _parse_term(raw: str) -> tuple[str, bool, str | None]:
     """(lower-case key, prefix?, exact-case surface or None) for one term of the YAML file."""
     term = unicodedata.normalize("NFC", " ".join(str(raw).split()))
+    if any("\uff01" <= ch <= "\uff5e" for ch in term):
+        # Chinese, Japanese and Korean text is read in NFKC (normalize.clean): a key with
+        # full-width brackets ("刚果（金）") must be too, or it never matches.
+        term = unicodedata.normalize("NFKC", term)
     exact = None
     if term.startswith("="):
         term = term[1:]

@@ -308,3 +308,25 @@ def test_a_fear_given_as_a_reason_does_not_make_a_measure_hypothetical(
 def test_the_owner_named_inside_a_pair_is_its_actor(extractor: Extractor) -> None:
     title = "Iran gọi lệnh phong tỏa của Mỹ với Hormuz là hành vi cướp biển"
     assert ("logistics_disruption", "US") in events(extractor, "vi", "", title=title)
+
+
+def test_a_key_with_full_width_brackets_matches_text_read_in_nfkc(extractor: Extractor) -> None:
+    text = "刚果（金）有关部门24日宣布,该国决定暂停钴出口四个月。"
+    assert ("export_restriction", "CD") in events(extractor, "zh", text)
+
+
+def test_an_easing_is_said_within_one_clause(extractor: Extractor) -> None:
+    text = "辛巴威宣布即日起暂停锂精矿出口，仅允许拥有本地加工产能的企业申请特许。"
+    found = events(extractor, "zh", text)
+    assert ("export_restriction", "ZW") in found
+    assert ("restriction_eased", "ZW") not in found
+    # ... and a government allowing exports eases its control.
+    text = "중국 상무부가 21일 일부 기업에 게르마늄과 갈륨 제품을 수출할 수 있도록 허용했다."
+    assert ("restriction_eased", "CN") in events(extractor, "ko", text)
+    text = "商务部宣布对28家美国实体暂缓或停止相关限制。"
+    assert ("restriction_eased", "CN") in events(extractor, "zh", text)
+
+
+def test_production_resumed_is_not_a_stoppage(extractor: Extractor) -> None:
+    text = "강진으로 반도체 생산을 중단했던 도시바가 오는 10일 일부 생산라인 가동을 재개한다."
+    assert not any(t == "production_disruption" for t, _ in events(extractor, "ko", text))
