@@ -1034,7 +1034,12 @@ class Extractor:
                 return None
 
             cue = ""
-            if denied and cand.type != "cooperation":
+            # (Within a headline's clause: "생산 중단…"정상화 수개월 소요 전망"" has stopped.)
+            if (
+                denied
+                and cand.type != "cooperation"
+                and any(_one_clause(self._current_text, h, span0) for h in by_concept["denial"])
+            ):
                 continue
             if sporting and cand.type in _SPORTS_CANCELS:
                 continue
@@ -1247,6 +1252,13 @@ def _old_year_before(text: str, lo: int, hi: int, published: dt.date | None, cjk
             for m in _HAN_YEAR.finditer(text, lo, hi)
         ]
     return bool(years) and max(years) <= published.year - 2
+
+
+def _one_clause(text: str, h: Hit, at: int) -> bool:
+    """Whether no headline clause break ("…") stands between hit ``h`` and position ``at``."""
+    lo, hi = (h.end, at) if h.end <= at else (at, h.start)
+    stretch = text[lo:hi]
+    return not any(sep in stretch for sep in _CLAUSE_BREAKS)
 
 
 def _glossed(text: str, a: Hit, b: Hit) -> int:
