@@ -279,7 +279,8 @@ _KATAKANA = re.compile(r"^[\u30a0-\u30ff]+$")
 
 
 def _is_katakana(ch: str) -> bool:
-    return "\u30a0" <= ch <= "\u30ff" or ch == "ー"
+    # (The middle dot ・ separates words: "鉄鋼・アルミニウム製品" names aluminium.)
+    return ("\u30a0" < ch <= "\u30ff" and ch != "・") or ch == "ー"
 
 
 def event_id(doc_id: str, event_type: str, country: str | None, items: Iterable[str]) -> str:
@@ -1054,6 +1055,11 @@ class Extractor:
                 "despite", after=sov, before=not sov, window=cue_window * (1 if is_title else 3)
             ):
                 continue
+            if near("retrospective", after=True, window=cue_window * 3):
+                continue
+            # A shortage easing is no shortage: "半導体不足に緩和の兆し", "부족 해소".
+            if cand.type == "shortage" and near("ease", after=True, window=4, clause=True):
+                continue
             # "Mỹ và Iran dừng tập kích nhau", "停止攻击": attacks that stop are a ceasefire.
             if cand.type == "conflict" and near("halt", after=sov, window=cue_window // 2):
                 continue
@@ -1568,12 +1574,15 @@ def _targets(countries: Sequence[Hit], text: str, lang: str, lex: Lexicon) -> se
 def _actor_set(
     countries: Sequence[Hit], text: str, lang: str, lex: Lexicon, *, parties: bool = False
 ) -> set[str]:
-    """The countries named as actors; with ``parties``, the EU or the UN count as one too (a
-    talk between the EU and China has two sides)."""
+    """The countries named as actors; with ``parties``, every side named: the EU or the UN,
+    and a partner ("オーストラリアと日本", "an agreement with Australia"), for an agreement has
+    no one actor."""
+    if parties:
+        return {c.entry.label for c in countries}
     return {
         c.entry.label
         for c in countries
-        if (parties or c.entry.label != NOT_A_COUNTRY) and not _is_target(c, text, lang, lex)
+        if c.entry.label != NOT_A_COUNTRY and not _is_target(c, text, lang, lex)
     }
 
 

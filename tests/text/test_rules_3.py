@@ -266,7 +266,10 @@ def test_korean_export_sanctions_are_export_controls(extractor: Extractor) -> No
 
 def test_talks_on_export_controls_are_cooperation_without_goods(extractor: Extractor) -> None:
     found = events(extractor, "ja", "", title="日本政府 中国との「輸出管理対話」設置で合意")
-    assert found == {("cooperation", "JP")}
+    # Two sides agree: no one actor, the partner named with "と" too.
+    assert found == {("cooperation", None)}
+    found = events(extractor, "en", "", title="IPEF supply chain deal to take effect Feb. 24")
+    assert ("cooperation", None) in found
 
 
 def test_an_agreement_to_ban_is_a_ban(extractor: Extractor) -> None:
@@ -330,3 +333,18 @@ def test_an_easing_is_said_within_one_clause(extractor: Extractor) -> None:
 def test_production_resumed_is_not_a_stoppage(extractor: Extractor) -> None:
     text = "강진으로 반도체 생산을 중단했던 도시바가 오는 10일 일부 생산라인 가동을 재개한다."
     assert not any(t == "production_disruption" for t, _ in events(extractor, "ko", text))
+
+
+def test_a_look_back_retells_an_old_measure(extractor: Extractor) -> None:
+    title = "Gallium and Germanium: Export Restrictions Implemented One Year Ago"
+    assert not events(extractor, "en", "", title=title)
+
+
+def test_a_shortage_easing_is_no_shortage(extractor: Extractor) -> None:
+    title = "半導体不足に緩和の兆し 自動車用半導体、充足率7割に回復"
+    assert not any(t == "shortage" for t, _ in events(extractor, "ja", "", title=title))
+
+
+def test_words_after_a_middle_dot_are_read(extractor: Extractor) -> None:
+    text = "米政権は鉄鋼・アルミニウム製品の輸入制限を発動した。"
+    assert ("import_restriction", "US") in events(extractor, "ja", text)
