@@ -348,3 +348,15 @@ def test_a_shortage_easing_is_no_shortage(extractor: Extractor) -> None:
 def test_words_after_a_middle_dot_are_read(extractor: Extractor) -> None:
     text = "米政権は鉄鋼・アルミニウム製品の輸入制限を発動した。"
     assert ("import_restriction", "US") in events(extractor, "ja", text)
+
+
+def test_a_strike_called_for_thursday_has_not_begun(extractor: Extractor) -> None:
+    title = "Workers at Chile's Escondida copper mine to strike Thursday: union"
+    assert not any(
+        t == "production_disruption" for t, _ in events(extractor, "en", "", title=title)
+    )
+
+
+def test_a_drought_said_to_have_hit_no_one_is_no_disaster(extractor: Extractor) -> None:
+    text = "她补充说,到目前为止,干旱并没有对台积电和其他公司造成影响。"
+    assert not events(extractor, "zh", text)
