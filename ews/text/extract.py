@@ -680,14 +680,7 @@ class Extractor:
                 if cand.type == "logistics_disruption":
                     # A strait or canal that names its country ("Strait of Hormuz", "パナマ運河",
                     # "紅海") is where the disruption stands, whoever reports or suffers it.
-                    routes = [
-                        h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "route"
-                    ]
-                    on_route = [
-                        c
-                        for c in countries
-                        if any(c.start < r.end and r.start < c.end for r in routes)
-                    ]
+                    on_route = _on_routes(countries, hits)
                     # (Not over an actor named inside or after it: "lệnh phong tỏa của Mỹ
                     # với Hormuz".)
                     if on_route and (country_hit is None or country_hit.end <= span0):
@@ -936,11 +929,7 @@ class Extractor:
             seconds = pseudo.get(rule.second) or by_concept.get(rule.second)
             if not firsts or not seconds:
                 continue
-            window = rule.cjk_window if cjk else rule.window
-            if lang == "ko":
-                # Korean spells with spaces and particles what Chinese and Japanese say in
-                # fewer characters: "수출에 필요한 허가증을 발급" is one phrase.
-                window = window * 3 // 2
+            window = _reach(rule.cjk_window if cjk else rule.window, lang)
             for a in firsts:
                 for b in seconds:
                     if a.start == b.start and a.end == b.end:
@@ -961,14 +950,14 @@ class Extractor:
                     cands.append(_Candidate(rule.type, (a, b), gap, rule.weight))
         routes = by_concept.get("route", ())
         route_window = lex.rule_window("logistics_disruption", cjk)
+        # (An air strike on a port is war on land: "Israel không kích cảng Hodeidah".)
+        ports = {(p.start, p.end) for p in by_concept.get("port", ())}
         for t in triggers:
             etype = t.entry.label
             if etype == "conflict":
                 # A missile or drone attack on ships or a strait ("紅海でコンテナ船にミサイル
                 # 攻撃", "attacks on tankers in the Strait of Hormuz") stops the route: that is
                 # the disruption the supply chain feels, whatever war it is part of.
-                # (An air strike on a port is war on land: "Israel không kích cảng Hodeidah".)
-                ports = {(p.start, p.end) for p in by_concept.get("port", ())}
                 on_route = [
                     r
                     for r in routes
@@ -986,9 +975,7 @@ class Extractor:
         sporting = bool(by_concept.get("sports"))
         used: set[tuple[int, int]] = set()
         chosen: list[tuple[_Candidate, str]] = []
-        cue_window = lex.window(lang, cue=True)
-        if lang == "ko":
-            cue_window = cue_window * 3 // 2  # as for the pairs: Korean is spelled out longer
+        cue_window = _reach(lex.window(lang, cue=True), lang)
         sov = lang in _SOV
         for cand in cands:
             spans = {(h.start, h.end) for h in cand.hits if h.entry.kind not in (ITEM, COUNTRY)}
@@ -1026,9 +1013,7 @@ class Extractor:
                         after
                         and h.start >= hi
                         and h.start - hi <= (after_window or window)
-                        and not any(
-                            sep in self._current_text[hi : h.start] for sep in _CLAUSE_BREAKS
-                        )
+                        and _one_clause(self._current_text, h, hi)
                         and not (clause and _CLAUSE_END.search(self._current_text, hi, h.start))
                     ):
                         return h
@@ -1178,10 +1163,8 @@ def _located(
 ) -> list[Hit]:
     """The countries that may stand for where an event of ``etype`` happens or who acts."""
     if etype not in ("logistics_disruption", "conflict"):
-        routes = [h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "route"]
-        countries = [
-            c for c in countries if not any(c.start < r.end and r.start < c.end for r in routes)
-        ]
+        on_route = _on_routes(countries, hits)
+        countries = [c for c in countries if c not in on_route]
     if etype in ("production_disruption", "shortage", "natural_disaster"):
         attacks = [h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "attack"]
         # The attacker is named right before its attack: "러시아의 공격으로", "Russian attacks".
@@ -1194,6 +1177,13 @@ def _located(
         if attackers and len(attackers) < len(countries):
             countries = [c for c in countries if c not in attackers]
     return countries
+
+
+def _on_routes(countries: Sequence[Hit], hits: Sequence[Hit]) -> list[Hit]:
+    """The countries named by a route word itself: a strait or canal that is a place
+    ("Strait of Hormuz", "パナマ運河")."""
+    routes = [h for h in hits if h.entry.kind == CONCEPT and h.entry.label == "route"]
+    return [c for c in countries if any(c.start < r.end and r.start < c.end for r in routes)]
 
 
 def _places_near(per_sentence: Sequence[Sequence[Hit]], index: int, home: str | None) -> set[str]:
@@ -1278,6 +1268,13 @@ def _glossed(text: str, a: Hit, b: Hit) -> int:
 
 
 _BRACKETED = re.compile(r"[(（][^()（）]{0,40}[)）]")
+
+
+def _reach(window: int, lang: str) -> int:
+    """A window of the lexicon in characters of ``lang``: Korean spells with spaces and
+    particles what Chinese and Japanese say in fewer characters ("수출에 필요한 허가증을 발급"
+    is one phrase), so its pairs and cues reach half as far again."""
+    return window * 3 // 2 if lang == "ko" else window
 
 
 def _gap(a: Hit, b: Hit) -> int:

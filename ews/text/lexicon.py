@@ -22,7 +22,7 @@ from ews.catalog import Catalog
 from ews.catalog.catalog import iter_item_terms, iter_other_senses
 from ews.errors import EwsError
 from ews.records import EVENT_TYPES, EventType, Lang
-from ews.text.normalize import fold_latin
+from ews.text.normalize import fold_latin, has_fullwidth
 
 LANGS: tuple[Lang, ...] = ("en", "vi", "zh", "ja", "ko")
 NAME_KEY_LANG: dict[str, Lang] = {
@@ -130,7 +130,7 @@ def _has_marks(term: str) -> bool:
 def _parse_term(raw: str) -> tuple[str, bool, str | None]:
     """(lower-case key, prefix?, exact-case surface or None) for one term of the YAML file."""
     term = unicodedata.normalize("NFC", " ".join(str(raw).split()))
-    if any("\uff01" <= ch <= "\uff5e" for ch in term):
+    if has_fullwidth(term):
         # Chinese, Japanese and Korean text is read in NFKC (normalize.clean): a key with
         # full-width brackets ("刚果（金）") must be too, or it never matches.
         term = unicodedata.normalize("NFKC", term)

@@ -79,7 +79,7 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 
 def clean(text: str, lang: str | None = None) -> str:
     """The clean form of ``text`` (see the module docstring); never changes its meaning."""
-    if lang in CJK_LANGS or (lang is None and _has_fullwidth(text)):
+    if lang in CJK_LANGS or (lang is None and has_fullwidth(text)):
         text = unicodedata.normalize("NFKC", text)
     elif not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
@@ -91,7 +91,8 @@ def clean(text: str, lang: str | None = None) -> str:
     return _SPACES.sub(" ", text)
 
 
-def _has_fullwidth(text: str) -> bool:
+def has_fullwidth(text: str) -> bool:
+    """Whether the text holds full-width ASCII forms ('（', 'Ａ'), read in NFKC."""
     return any("\uff01" <= ch <= "\uff5e" for ch in text)
 
 
